@@ -1,0 +1,35 @@
+// ESM-only dependencies (client-node and parts of its tree) are compiled to CommonJS by
+// swc together with our TypeScript: see docs/adr/0001-jest-esm-transform.md.
+const esmOnly = [
+  '@kubernetes/client-node',
+  'jsonpath-plus',
+  'jsep',
+  '@jsep-plugin',
+  'openid-client',
+  'oauth4webapi',
+  'jose',
+  'rfc4648',
+  'socks-proxy-agent',
+  'agent-base',
+  '@peculiar/utils',
+];
+
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  testTimeout: 60000,
+};

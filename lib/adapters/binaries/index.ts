@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './layer-binaries';
+export * from './zip';
