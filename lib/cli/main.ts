@@ -1,0 +1,77 @@
+import { runBench } from '../../bench/run';
+import { sandboxCommand } from './commands/sandbox';
+import { UsageError } from './errors';
+import { type CliIo, processIo } from './io';
+
+const VERSION = '0.1.0';
+
+export const HELP = `plumbline ${VERSION} — serverless GitOps for Amazon EKS
+
+Usage: plumbline <command> [options]
+
+Commands:
+  sandbox     start the sandbox Kubernetes API server and write a kubeconfig for it
+  local       the whole pipeline on embedded parts                    (not built yet: issue #8)
+  render      render an app directory to YAML                        (not built yet: issue #3)
+  diff        what a sync would change                                (not built yet: issue #3)
+  sync        apply an app to a cluster                               (not built yet: issue #3)
+  drift       detect-only drift check                                 (not built yet: issue #3)
+  audit       query and verify the audit trail                        (not built yet: issue #6)
+  eks         EKS helpers (eks token)                                 (not built yet: issue #6)
+  bench       run benchmarks and write JSON (bench sandbox)
+
+Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
+Run 'plumbline <command> --help' for a command's options.
+`;
+
+const NOT_BUILT: Record<string, string> = {
+  local: '#8',
+  render: '#3',
+  diff: '#3',
+  sync: '#3',
+  drift: '#3',
+  audit: '#6',
+  eks: '#6',
+};
+
+export type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = { sandbox: sandboxCommand, bench: runBench };
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(HELP);
+    return command === undefined ? 2 : 0;
+  }
+  if (command === '--version' || command === 'version') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  try {
+    const run = COMMANDS[command];
+    if (run) return await run(rest, io);
+    const issue = NOT_BUILT[command];
+    if (issue)
+      throw new UsageError(
+        `'plumbline ${command}' is not built yet (issue ${issue}); see the README for what works today`,
+      );
+    throw new UsageError(`unknown command '${command}'; run 'plumbline --help'`);
+  } catch (err: unknown) {
+    io.err(`error: ${oneLine(err)}\n`);
+    return isUsage(err) ? 2 : 1;
+  }
+}
+
+function isUsage(err: unknown): boolean {
+  if (err instanceof UsageError) return true;
+  // node:util parseArgs reports unknown or malformed options with these codes.
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
+}
+
+function oneLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split('\n')[0] ?? message;
+}

@@ -1,0 +1,128 @@
+import { invalid, type StatusCause } from './errors';
+import { deepEqual, getPath, isObj, metaOf, str } from './objects';
+import type { ResourceType } from './registry';
+import type { Obj } from './schema';
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** Kinds whose names must be DNS-1123 labels (63 characters, no dots). */
+const LABEL_NAMED = new Set(['namespaces', 'services']);
+
+export function nameProblems(rt: ResourceType, name: string): string | undefined {
+  if (name === '') return 'name or generateName is required';
+  if (LABEL_NAMED.has(rt.plural) && rt.group === '') {
+    if (name.length > 63 || !DNS1123_LABEL.test(name)) {
+      return `a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name', or '123-abc')`;
+    }
+    return undefined;
+  }
+  if (rt.plural === 'customresourcedefinitions') return undefined;
+  if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
+    return `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')`;
+  }
+  return undefined;
+}
+
+function qualifiedKeyProblem(key: string): string | undefined {
+  const parts = key.split('/');
+  if (parts.length > 2) return 'a qualified name must have at most one "/"';
+  const name = parts[parts.length - 1] ?? '';
+  if (parts.length === 2) {
+    const prefix = parts[0] ?? '';
+    if (prefix.length === 0 || prefix.length > 253 || !DNS1123_SUBDOMAIN.test(prefix)) {
+      return 'prefix part must be a lowercase RFC 1123 subdomain';
+    }
+  }
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) {
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
+  }
+  return undefined;
+}
+
+/** Validates metadata of an object about to be stored; throws 422 Invalid with every cause. */
+export function validateObject(rt: ResourceType, object: Obj): void {
+  const meta = metaOf(object);
+  const name = str(meta.name) ?? '';
+  const causes: StatusCause[] = [];
+  const nameProblem = nameProblems(rt, name);
+  if (nameProblem)
+    causes.push({ field: 'metadata.name', message: `Invalid value: "${name}": ${nameProblem}` });
+  const labels = meta.labels;
+  if (labels !== undefined && labels !== null) {
+    if (!isObj(labels)) causes.push({ field: 'metadata.labels', message: 'must be a map of strings' });
+    else
+      for (const [key, value] of Object.entries(labels)) {
+        const keyProblem = qualifiedKeyProblem(key);
+        if (keyProblem)
+          causes.push({ field: 'metadata.labels', message: `Invalid value: "${key}": ${keyProblem}` });
+        if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
+          causes.push({
+            field: 'metadata.labels',
+            message: `Invalid value: ${JSON.stringify(value)}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character`,
+          });
+        }
+      }
+  }
+  const annotations = meta.annotations;
+  if (annotations !== undefined && annotations !== null) {
+    if (!isObj(annotations))
+      causes.push({ field: 'metadata.annotations', message: 'must be a map of strings' });
+    else
+      for (const [key, value] of Object.entries(annotations)) {
+        const keyProblem = qualifiedKeyProblem(key);
+        if (keyProblem)
+          causes.push({ field: 'metadata.annotations', message: `Invalid value: "${key}": ${keyProblem}` });
+        if (typeof value !== 'string')
+          causes.push({ field: `metadata.annotations.${key}`, message: 'must be a string' });
+      }
+  }
+  if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
+
+type Rule = (old: Obj, next: Obj) => StatusCause | undefined;
+
+function immutablePath(path: readonly string[], allowSetFromEmpty = false): Rule {
+  return (old, next) => {
+    const before = getPath(old, path);
+    const after = getPath(next, path);
+    if (allowSetFromEmpty && (before === undefined || before === '')) return undefined;
+    if (deepEqual(before, after)) return undefined;
+    return { field: path.join('.'), message: 'field is immutable', type: 'FieldValueInvalid' };
+  };
+}
+
+const immutableData: Rule = (old, next) => {
+  if (old.immutable !== true) return undefined;
+  if (next.immutable !== true)
+    return { field: 'immutable', message: 'field is immutable when `immutable` is set' };
+  for (const field of ['data', 'binaryData']) {
+    if (!deepEqual(old[field] ?? {}, next[field] ?? {})) {
+      return { field, message: 'field is immutable when `immutable` is set' };
+    }
+  }
+  return undefined;
+};
+
+const RULES: Record<string, readonly Rule[]> = {
+  '/configmaps': [immutableData],
+  '/secrets': [immutableData, immutablePath(['type'])],
+  '/services': [immutablePath(['spec', 'clusterIP'], true)],
+  'apps/deployments': [immutablePath(['spec', 'selector'])],
+  'apps/statefulsets': [immutablePath(['spec', 'selector']), immutablePath(['spec', 'serviceName'])],
+  'apps/daemonsets': [immutablePath(['spec', 'selector'])],
+  'apps/replicasets': [immutablePath(['spec', 'selector'])],
+  'batch/jobs': [immutablePath(['spec', 'selector']), immutablePath(['spec', 'template'])],
+  'storage.k8s.io/storageclasses': [immutablePath(['provisioner']), immutablePath(['parameters'])],
+  'rbac.authorization.k8s.io/rolebindings': [immutablePath(['roleRef'])],
+  'rbac.authorization.k8s.io/clusterrolebindings': [immutablePath(['roleRef'])],
+};
+
+/** Rejects changes to immutable fields with 422 Invalid, as the real API server's strategies do. */
+export function validateUpdate(rt: ResourceType, old: Obj, next: Obj): void {
+  const rules = RULES[`${rt.group}/${rt.plural}`] ?? [];
+  const causes = rules.map((rule) => rule(old, next)).filter((c): c is StatusCause => c !== undefined);
+  if (causes.length > 0) throw invalid(rt.kind, rt.group, str(metaOf(next).name) ?? '', causes);
+}
