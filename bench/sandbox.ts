@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:https';
 import * as k8s from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../lib/adapters/kubernetes/pooled-kubeconfig';
 import type { SandboxStats } from '../lib/local/sandbox';
@@ -15,7 +15,11 @@ function configMap(i: number, round: number): k8s.KubernetesObject {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name: `bench-${i}`, namespace: 'default', labels: { 'app.kubernetes.io/managed-by': 'plumbline' } },
+    metadata: {
+      name: `bench-${i}`,
+      namespace: 'default',
+      labels: { 'app.kubernetes.io/managed-by': 'plumbline' },
+    },
     data: { index: String(i), round: String(round), payload: 'x'.repeat(200) },
   } as k8s.KubernetesObject;
 }
@@ -27,7 +31,14 @@ async function applyAll(client: k8s.KubernetesObjectApi, round: number): Promise
     while (next < APPLIES) {
       const i = next++;
       const started = performance.now();
-      await client.patch(configMap(i, round), undefined, undefined, 'plumbline', true, k8s.PatchStrategy.ServerSideApply);
+      await client.patch(
+        configMap(i, round),
+        undefined,
+        undefined,
+        'plumbline',
+        true,
+        k8s.PatchStrategy.ServerSideApply,
+      );
       latencies.push(performance.now() - started);
     }
   };
@@ -50,7 +61,11 @@ interface Round {
 }
 
 /** Warm-up rounds (discovery cache, JIT), then ROUNDS measured rounds; the median round is reported. */
-async function measure(client: k8s.KubernetesObjectApi, sandbox: SandboxProcess, firstRound: number): Promise<Record<string, unknown>> {
+async function measure(
+  client: k8s.KubernetesObjectApi,
+  sandbox: SandboxProcess,
+  firstRound: number,
+): Promise<Record<string, unknown>> {
   for (let r = 0; r < WARMUP_ROUNDS; r++) await applyAll(client, firstRound + r);
   const rounds: Round[] = [];
   for (let r = 0; r < ROUNDS; r++) {
@@ -63,7 +78,11 @@ async function measure(client: k8s.KubernetesObjectApi, sandbox: SandboxProcess,
       seconds: Number(seconds.toFixed(3)),
       appliesPerSecond: Math.round(APPLIES / seconds),
       serverCpuMsPerApply: Number((stats.processCpuMs / APPLIES).toFixed(3)),
-      latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99) },
+      latencyMs: {
+        p50: percentile(latencies, 50),
+        p95: percentile(latencies, 95),
+        p99: percentile(latencies, 99),
+      },
     });
   }
   const sorted = [...rounds].sort((a, b) => a.appliesPerSecond - b.appliesPerSecond);
@@ -81,9 +100,13 @@ interface SandboxProcess {
 /** Starts `plumbline sandbox` as its own process, as users run it. */
 async function startSandboxProcess(): Promise<SandboxProcess> {
   const kubeconfig = join(mkdtempSync(join(tmpdir(), 'plumbline-bench-')), 'kubeconfig');
-  const child = spawn(process.execPath, [join(__dirname, '..', 'bin', 'plumbline.cjs'), 'sandbox', '-o', 'json', '--kubeconfig', kubeconfig], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(__dirname, '..', 'bin', 'plumbline.cjs'), 'sandbox', '-o', 'json', '--kubeconfig', kubeconfig],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (d: Buffer) => {
@@ -100,13 +123,17 @@ async function startSandboxProcess(): Promise<SandboxProcess> {
     const opts: { ca?: Buffer; headers?: Record<string, string> } = {};
     await kc.applyToHTTPSOptions(opts as never);
     return new Promise((resolve, reject) => {
-      const req = request(new URL(path, cluster.server), { method, ca: opts.ca, headers: opts.headers }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => {
-          body += d.toString();
-        });
-        res.on('end', () => resolve(body));
-      });
+      const req = request(
+        new URL(path, cluster.server),
+        { method, ca: opts.ca, headers: opts.headers },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => {
+            body += d.toString();
+          });
+          res.on('end', () => resolve(body));
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -143,7 +170,10 @@ export async function benchSandbox(): Promise<Record<string, unknown>> {
     return {
       scenario: `${APPLIES} server-side applies (updates) of ConfigMaps from @kubernetes/client-node, concurrency ${CONCURRENCY}, sandbox in its own process`,
       concurrency: CONCURRENCY,
-      clientNodeStock: { note: 'client-node 2.0.1 opens a new TLS connection for every request', ...stockResult },
+      clientNodeStock: {
+        note: 'client-node 2.0.1 opens a new TLS connection for every request',
+        ...stockResult,
+      },
       clientNodeKeepAlive: { note: 'PooledKubeConfig: shared keep-alive undici pool', ...pooledResult },
       appliesPerSecond: best,
       // What one core of the sandbox could serve if the client were free: 1000 / CPU ms per apply.

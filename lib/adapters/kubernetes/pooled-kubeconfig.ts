@@ -32,8 +32,20 @@ export class PooledKubeConfig extends k8s.KubeConfig {
     await Promise.all(pools.map((p) => p.close()));
   }
 
-  private async tlsOptions(): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string }> {
-    const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
+  private async tlsOptions(): Promise<{
+    ca?: Buffer;
+    cert?: Buffer;
+    key?: Buffer;
+    rejectUnauthorized?: boolean;
+    servername?: string;
+  }> {
+    const opts: {
+      ca?: Buffer;
+      cert?: Buffer;
+      key?: Buffer;
+      rejectUnauthorized?: boolean;
+      servername?: string;
+    } = {};
     await this.applyToHTTPSOptions(opts as never);
     return opts;
   }

@@ -89,6 +89,10 @@ export class ApiCore {
       if (!options.dryRun) this.registerCrd(str(meta.name) ?? '', types, old);
     }
     if (options.dryRun) return next;
+    // A write that changes nothing is not stored: the resourceVersion stays and no watch event
+    // fires, as etcd's guaranteed update skips identical objects in the real API server.
+    if (old && deepEqual({ ...next, metadata: { ...meta, resourceVersion: oldMeta?.resourceVersion } }, old))
+      return old;
     // Finalizers all removed from an object being deleted: it goes now.
     if (meta.deletionTimestamp && !hasFinalizers(next) && rt.plural !== 'namespaces') {
       const { namespace, name } = identity(next);

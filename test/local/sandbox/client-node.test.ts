@@ -69,6 +69,7 @@ describe('sandbox with client-node KubernetesObjectApi', () => {
       k8s.PatchStrategy.ServerSideApply,
     );
     expect(again.metadata?.generation).toBe(before.metadata?.generation);
+    expect(again.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });
 
   it('lists with a label selector', async () => {
