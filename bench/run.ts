@@ -2,10 +2,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliIo } from '../lib/cli/io';
 import { benchSandbox } from './sandbox';
+import { benchSync } from './sync';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
-const BENCHES: Record<string, Bench> = { sandbox: benchSandbox };
+const BENCHES: Record<string, Bench> = { sandbox: benchSandbox, sync: benchSync };
 
 /** `plumbline bench [NAME...]`: runs benchmarks, writes bench/results/NAME.json, prints the JSON. */
 export async function runBench(args: string[], io: CliIo): Promise<number> {

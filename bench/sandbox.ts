@@ -1,11 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { PooledKubeConfig } from '../lib/adapters/kubernetes/pooled-kubeconfig';
-import type { SandboxStats } from '../lib/local/sandbox';
+import { type SandboxProcess, startSandboxProcess } from './sandbox-process';
 
 const APPLIES = 1000;
 const CONCURRENCY = 16;
@@ -90,64 +85,6 @@ async function measure(
   return { applies: APPLIES, rounds, median, best: sorted[sorted.length - 1]!.appliesPerSecond };
 }
 
-interface SandboxProcess {
-  readonly child: ChildProcess;
-  readonly kubeconfig: string;
-  stats(): Promise<SandboxStats>;
-  resetStats(): Promise<void>;
-}
-
-/** Starts `plumbline sandbox` as its own process, as users run it. */
-async function startSandboxProcess(): Promise<SandboxProcess> {
-  const kubeconfig = join(mkdtempSync(join(tmpdir(), 'plumbline-bench-')), 'kubeconfig');
-  const child = spawn(
-    process.execPath,
-    [join(__dirname, '..', 'bin', 'plumbline.cjs'), 'sandbox', '-o', 'json', '--kubeconfig', kubeconfig],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`plumbline sandbox exited ${code} before it started`)));
-  });
-  const text = readFileSync(kubeconfig, 'utf8');
-  const kc = new k8s.KubeConfig();
-  kc.loadFromString(text);
-  const cluster = kc.getCurrentCluster()!;
-  const call = async (method: string, path: string): Promise<string> => {
-    const opts: { ca?: Buffer; headers?: Record<string, string> } = {};
-    await kc.applyToHTTPSOptions(opts as never);
-    return new Promise((resolve, reject) => {
-      const req = request(
-        new URL(path, cluster.server),
-        { method, ca: opts.ca, headers: opts.headers },
-        (res) => {
-          let body = '';
-          res.on('data', (d: Buffer) => {
-            body += d.toString();
-          });
-          res.on('end', () => resolve(body));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-  };
-  return {
-    child,
-    kubeconfig: text,
-    stats: async () => JSON.parse(await call('GET', '/sandbox/v1/stats')) as SandboxStats,
-    resetStats: async () => {
-      await call('POST', '/sandbox/v1/stats/reset');
-    },
-  };
-}
-
 /**
  * Throughput of the sandbox for server-side applies from client-node (#2): 1,000 ConfigMap
  * updates at concurrency 16 against `plumbline sandbox` in its own process. Measured twice:
@@ -156,7 +93,7 @@ async function startSandboxProcess(): Promise<SandboxProcess> {
  */
 export async function benchSandbox(): Promise<Record<string, unknown>> {
   const sandbox = await startSandboxProcess();
-  const { child, kubeconfig } = sandbox;
+  const { kubeconfig } = sandbox;
   try {
     const stock = new k8s.KubeConfig();
     stock.loadFromString(kubeconfig);
@@ -182,6 +119,6 @@ export async function benchSandbox(): Promise<Record<string, unknown>> {
       meetsTarget: best >= TARGET_PER_SECOND,
     };
   } finally {
-    child.kill('SIGTERM');
+    sandbox.stop();
   }
 }

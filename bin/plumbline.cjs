@@ -12,5 +12,8 @@ if (!existsSync(bundle)) {
 require(bundle)
   .main(process.argv.slice(2))
   .then((code) => {
+    // Benchmarks read the peak resident set size of the command (bench/sync.ts).
+    if (process.env.PLUMBLINE_REPORT_RSS === '1')
+      process.stderr.write(`plumbline-max-rss-kb=${process.resourceUsage().maxRSS}\n`);
     process.exitCode = code;
   });

@@ -4,6 +4,8 @@ export interface CliIo {
   readonly err: (text: string) => void;
   /** Resolves when the command should stop (SIGINT/SIGTERM for the binary). */
   readonly interrupted: Promise<void>;
+  /** Whether stderr is a terminal (progress lines are drawn only there). */
+  readonly isTTY?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -15,5 +17,6 @@ export function processIo(): CliIo {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     interrupted,
+    isTTY: process.stderr.isTTY === true,
   };
 }

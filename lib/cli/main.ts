@@ -1,5 +1,6 @@
-import { runBench } from '../../bench/run';
-import { sandboxCommand } from './commands/sandbox';
+import { diffCommand, driftCommand } from './commands/inspect';
+import { renderCommand } from './commands/render';
+import { syncCommand } from './commands/sync';
 import { UsageError } from './errors';
 import { type CliIo, processIo } from './io';
 
@@ -12,13 +13,12 @@ Usage: plumbline <command> [options]
 Commands:
   sandbox     start the sandbox Kubernetes API server and write a kubeconfig for it
   local       the whole pipeline on embedded parts                    (not built yet: issue #8)
-  render      render an app directory to YAML                        (not built yet: issue #3)
-  diff        what a sync would change                                (not built yet: issue #3)
-  sync        apply an app to a cluster                               (not built yet: issue #3)
-  drift       detect-only drift check                                 (not built yet: issue #3)
+  render      render an app directory to YAML (plain; kustomize and helm: issue #4)
+  diff        what a sync would change
+  sync        apply an app to a cluster (server-side apply, prune, wait)
+  drift       detect-only drift check
   audit       query and verify the audit trail                        (not built yet: issue #6)
   eks         EKS helpers (eks token)                                 (not built yet: issue #6)
-  bench       run benchmarks and write JSON (bench sandbox)
 
 Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
 Run 'plumbline <command> --help' for a command's options.
@@ -26,17 +26,30 @@ Run 'plumbline <command> --help' for a command's options.
 
 const NOT_BUILT: Record<string, string> = {
   local: '#8',
-  render: '#3',
-  diff: '#3',
-  sync: '#3',
-  drift: '#3',
   audit: '#6',
   eks: '#6',
 };
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Record<string, Command> = { sandbox: sandboxCommand, bench: runBench };
+const COMMANDS: Record<string, Command> = {
+  // Loaded on demand: the sandbox pulls in X.509 and server code no other command needs.
+  sandbox: async (args, io) => (await import('./commands/sandbox.js')).sandboxCommand(args, io),
+  render: renderCommand,
+  diff: diffCommand,
+  sync: syncCommand,
+  drift: driftCommand,
+};
+
+/** Errors that mean bad input (exit 2): the manifests, the policy or the command line. */
+const INPUT_ERRORS = new Set([
+  'UsageError',
+  'ManifestError',
+  'RenderError',
+  'PolicyError',
+  'DesiredStateError',
+  'InvalidSyncWaveError',
+]);
 
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -65,7 +78,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 function isUsage(err: unknown): boolean {
-  if (err instanceof UsageError) return true;
+  if (err instanceof Error && INPUT_ERRORS.has(err.name)) return true;
   // node:util parseArgs reports unknown or malformed options with these codes.
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');

@@ -14,6 +14,7 @@ Options:
   --token T                 the admin bearer token (default: random)
   --limited-token T=NS,...  an extra token allowed only in these namespaces (repeatable)
   --controller-delay MS     delay before workloads report status (default 100)
+  --latency-ms MS           latency added to every API request (default 0), to model a remote API server
   -o json                   print {url, kubeconfig} as JSON
 `;
 
@@ -26,6 +27,7 @@ export async function sandboxCommand(args: string[], io: CliIo): Promise<number>
       token: { type: 'string' },
       'limited-token': { type: 'string', multiple: true },
       'controller-delay': { type: 'string' },
+      'latency-ms': { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -46,6 +48,9 @@ export async function sandboxCommand(args: string[], io: CliIo): Promise<number>
       `--controller-delay must be a number of milliseconds, got "${values['controller-delay']}"`,
     );
   }
+  const latencyMs = values['latency-ms'] === undefined ? 0 : Number(values['latency-ms']);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0)
+    throw new UsageError(`--latency-ms must be a number of milliseconds, got "${values['latency-ms']}"`);
   const limitedTokens = (values['limited-token'] ?? []).map((spec) => {
     const [token, namespaces] = spec.split('=', 2);
     if (!token || !namespaces)
@@ -60,6 +65,7 @@ export async function sandboxCommand(args: string[], io: CliIo): Promise<number>
     ...(values.token ? { token: values.token } : {}),
     limitedTokens,
     ...(controllerDelayMs !== undefined ? { controllerDelayMs } : {}),
+    latencyMs,
   });
   if (values.output === 'json')
     io.out(`${JSON.stringify({ url: sandbox.url, kubeconfig: sandbox.kubeconfigPath })}\n`);

@@ -1,0 +1,170 @@
+import { FIELD_MANAGER, groupOf, isObj, type KubeObject } from '../../core/manifests';
+import {
+  type ApplyOptions,
+  type ApplyResult,
+  ClusterApiError,
+  type ClusterPort,
+  type ResourceInfo,
+} from '../../core/sync/ports';
+import type { KubeHttp } from './http';
+
+interface ApiResource {
+  name?: unknown;
+  kind?: unknown;
+  namespaced?: unknown;
+}
+
+function basePath(resource: ResourceInfo): string {
+  return resource.group ? `/apis/${resource.group}/${resource.version}` : `/api/${resource.version}`;
+}
+
+/** The path of a resource collection, or of one object when `name` is given. */
+export function resourcePath(resource: ResourceInfo, namespace: string | undefined, name?: string): string {
+  const ns = resource.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  const tail = name === undefined ? '' : `/${encodeURIComponent(name)}`;
+  return `${basePath(resource)}${ns}/${resource.plural}${tail}`;
+}
+
+/**
+ * The Kubernetes API as the engine's ClusterPort: discovery (one request per group-version,
+ * cached until refreshDiscovery), label-selected lists, server-side apply, delete.
+ */
+export class KubernetesCluster implements ClusterPort {
+  private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo> | undefined>>();
+  private readonly preferred = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly http: KubeHttp,
+    private readonly fieldManager = FIELD_MANAGER,
+  ) {}
+
+  async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
+    let cached = this.discovery.get(apiVersion);
+    if (!cached) {
+      cached = this.discover(apiVersion);
+      this.discovery.set(apiVersion, cached);
+      // A failed discovery is not cached: the next call asks again.
+      cached.catch(() => this.discovery.delete(apiVersion));
+    }
+    return (await cached)?.get(kind);
+  }
+
+  async resourceFor(group: string, kind: string): Promise<ResourceInfo | undefined> {
+    if (group === '') return this.resource('v1', kind);
+    let preferred = this.preferred.get(group);
+    if (!preferred) {
+      preferred = this.http
+        .send({ method: 'GET', path: `/apis/${group}` })
+        .then(({ body }) => {
+          const pv =
+            isObj(body) && isObj(body.preferredVersion) ? body.preferredVersion.groupVersion : undefined;
+          return typeof pv === 'string' ? pv : undefined;
+        })
+        .catch((err: unknown) => {
+          if (err instanceof ClusterApiError && err.code === 404) return undefined;
+          throw err;
+        });
+      this.preferred.set(group, preferred);
+      preferred.catch(() => this.preferred.delete(group));
+    }
+    const groupVersion = await preferred;
+    return groupVersion ? this.resource(groupVersion, kind) : undefined;
+  }
+
+  refreshDiscovery(): void {
+    this.discovery.clear();
+    this.preferred.clear();
+  }
+
+  private async discover(apiVersion: string): Promise<Map<string, ResourceInfo> | undefined> {
+    const group = groupOf(apiVersion);
+    const version = group ? apiVersion.slice(group.length + 1) : apiVersion;
+    let body: unknown;
+    try {
+      ({ body } = await this.http.send({
+        method: 'GET',
+        path: group ? `/apis/${group}/${version}` : `/api/${version}`,
+      }));
+    } catch (err: unknown) {
+      if (err instanceof ClusterApiError && err.code === 404) return undefined;
+      throw err;
+    }
+    const kinds = new Map<string, ResourceInfo>();
+    const resources = isObj(body) && Array.isArray(body.resources) ? (body.resources as ApiResource[]) : [];
+    for (const r of resources) {
+      if (typeof r.name !== 'string' || r.name.includes('/') || typeof r.kind !== 'string') continue;
+      kinds.set(r.kind, { group, version, kind: r.kind, plural: r.name, namespaced: r.namespaced === true });
+    }
+    return kinds;
+  }
+
+  async list(
+    resource: ResourceInfo,
+    namespace: string | undefined,
+    labelSelector: string,
+  ): Promise<KubeObject[]> {
+    const items: KubeObject[] = [];
+    let cont: string | undefined;
+    do {
+      const { body } = await this.http.send({
+        method: 'GET',
+        path: resourcePath(resource, namespace),
+        query: { labelSelector, limit: '500', continue: cont },
+      });
+      const list = isObj(body) ? body : {};
+      const apiVersion = resource.group ? `${resource.group}/${resource.version}` : resource.version;
+      for (const item of Array.isArray(list.items) ? list.items : []) {
+        // List items may omit apiVersion and kind; put them back so ids are complete.
+        if (isObj(item)) items.push({ ...item, apiVersion, kind: resource.kind } as KubeObject);
+      }
+      const meta = isObj(list.metadata) ? list.metadata : {};
+      cont = typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined;
+    } while (cont);
+    return items;
+  }
+
+  async get(resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject | undefined> {
+    try {
+      const { body } = await this.http.send({ method: 'GET', path: resourcePath(resource, namespace, name) });
+      return body as KubeObject;
+    } catch (err: unknown) {
+      if (err instanceof ClusterApiError && err.code === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async apply(resource: ResourceInfo, object: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
+    const { status, body } = await this.http.send({
+      method: 'PATCH',
+      path: resourcePath(resource, object.metadata.namespace, object.metadata.name),
+      query: {
+        fieldManager: this.fieldManager,
+        force: options.force ? 'true' : 'false',
+        ...(options.dryRun ? { dryRun: 'All' } : {}),
+      },
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+    });
+    return { object: body as KubeObject, created: status === 201 };
+  }
+
+  async remove(
+    resource: ResourceInfo,
+    namespace: string,
+    name: string,
+    options: { readonly dryRun: boolean },
+  ): Promise<boolean> {
+    try {
+      await this.http.send({
+        method: 'DELETE',
+        path: resourcePath(resource, namespace, name),
+        query: options.dryRun ? { dryRun: 'All' } : {},
+        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+      });
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof ClusterApiError && err.code === 404) return false;
+      throw err;
+    }
+  }
+}

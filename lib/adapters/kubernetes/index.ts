@@ -1,0 +1,5 @@
+export * from './cluster';
+export * from './http';
+export * from './inventory-store';
+export * from './pooled-kubeconfig';
+export * from './retry';

@@ -1,0 +1,9 @@
+import { oneLine } from '../../core/manifests/errors';
+
+/** An app that cannot be rendered; one line, naming the path relative to the repository root. */
+export class RenderError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(oneLine(message), options);
+    this.name = 'RenderError';
+  }
+}

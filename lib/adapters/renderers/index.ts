@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './plain';
+export * from './repo-tree';

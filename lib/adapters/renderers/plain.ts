@@ -1,0 +1,54 @@
+import { ManifestError } from '../../core/manifests/errors';
+import { findDuplicates, parseManifests } from '../../core/manifests/parse';
+import type { RenderedManifest, Renderer, RenderInput, RenderResult } from '../../core/render';
+import { RenderError } from './errors';
+import { RepoTree } from './repo-tree';
+
+/** What kubectl apply -f -R reads, by extension, in any case. */
+const MANIFEST_FILE = /\.(ya?ml|json)$/i;
+
+/** Runs a core step, giving its ManifestError the adapter's error type (same message, as cause). */
+function asRenderError<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err: unknown) {
+    if (err instanceof ManifestError) throw new RenderError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/**
+ * An app directory of plain YAML and JSON manifests, read recursively in a fixed order,
+ * within the repository and the render limits. Every failure is a one-line RenderError.
+ */
+export class PlainRenderer implements Renderer {
+  readonly name = 'plain';
+
+  async render(input: RenderInput): Promise<RenderResult> {
+    const { limits } = input;
+    const tree = await RepoTree.open(input.repoRoot);
+    const app = await tree.appDir(input.appPath);
+    const manifests: RenderedManifest[] = [];
+    const files: string[] = [];
+    let total = 0;
+    for await (const file of tree.files(app, (name) => MANIFEST_FILE.test(name))) {
+      if (file.size > limits.maxFileBytes) {
+        throw new RenderError(
+          `${file.path} is ${file.size} bytes, over the ${limits.maxFileBytes}-byte limit (maxFileBytes)`,
+        );
+      }
+      total += file.size;
+      if (total > limits.maxTotalBytes) {
+        throw new RenderError(
+          `${file.path} brings app ${app.path} to ${total} bytes, over the ${limits.maxTotalBytes}-byte limit (maxTotalBytes)`,
+        );
+      }
+      const text = await tree.readText(file);
+      files.push(file.path);
+      const loaded = asRenderError(() => parseManifests(text, file.path, limits, manifests.length));
+      for (const manifest of loaded) manifests.push(manifest);
+    }
+    asRenderError(() => findDuplicates(manifests));
+    return { renderer: this.name, manifests, files };
+  }
+}

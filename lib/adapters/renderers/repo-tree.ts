@@ -1,0 +1,215 @@
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { RenderError } from './errors';
+
+/** A directory in the repository: `path` for people, `real` (symbolic links resolved) for I/O. */
+export interface RepoDir {
+  /** Relative to the repository root, '/'-separated; '.' for the root. */
+  readonly path: string;
+  readonly real: string;
+}
+
+export interface RepoFile extends RepoDir {
+  /** From stat, before any byte is read. */
+  readonly size: number;
+}
+
+interface Entry extends RepoDir {
+  readonly name: string;
+}
+
+function codeOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string') {
+    return err.code;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${sep}`));
+}
+
+function posix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+function special(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isCharacterDevice()) return 'a character device';
+  return 'not a regular file';
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Read access to a checked-out repository that never leaves it: every path is resolved with
+ * realpath and must stay inside realpath(root), symbolic links included (DESIGN.md, security
+ * invariants). Renderers that hand a directory to a binary check it with `files` first.
+ */
+export class RepoTree {
+  private constructor(
+    private readonly root: string,
+    private readonly realRoot: string,
+  ) {}
+
+  static async open(repoRoot: string): Promise<RepoTree> {
+    const root = resolve(repoRoot);
+    try {
+      return new RepoTree(root, await realpath(root));
+    } catch (err: unknown) {
+      throw new RenderError(`cannot open the repository root: ${codeOf(err)}`, { cause: err });
+    }
+  }
+
+  /** The app directory: relative to the root or absolute inside it, resolving inside it. */
+  async appDir(appPath: string): Promise<RepoDir> {
+    const lexical = resolve(this.root, appPath);
+    const base = within(this.root, lexical)
+      ? this.root
+      : within(this.realRoot, lexical)
+        ? this.realRoot
+        : undefined;
+    if (base === undefined) {
+      throw new RenderError(`app path ${JSON.stringify(appPath)} leaves the repository`);
+    }
+    const path = posix(relative(base, lexical)) || '.';
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (err: unknown) {
+      const code = codeOf(err);
+      if (code === 'ENOENT') throw new RenderError(`app path ${path} does not exist`, { cause: err });
+      if (code === 'ELOOP') throw new RenderError(`app path ${path} is a symbolic link loop`, { cause: err });
+      throw new RenderError(`cannot resolve app path ${path}: ${code}`, { cause: err });
+    }
+    if (!within(this.realRoot, real)) {
+      throw new RenderError(`app path ${path} resolves outside the repository`);
+    }
+    const stats = await this.stat(real, path);
+    if (!stats.isDirectory()) throw new RenderError(`app path ${path} is not a directory`);
+    return { path, real };
+  }
+
+  /**
+   * The files under `dir` whose names `accept` takes, depth first, names in plain string order
+   * (directories where they sort). Names starting with '.' are skipped. Every other entry is
+   * checked: a symbolic link must resolve inside the repository, special files are refused,
+   * and each real directory or accepted file is visited once, which also ends link loops.
+   */
+  async *files(dir: RepoDir, accept: (name: string) => boolean): AsyncGenerator<RepoFile> {
+    const seen = new Map<string, string>([[dir.real, dir.path]]);
+    const stack = await this.children(dir);
+    for (let entry = stack.pop(); entry; entry = stack.pop()) {
+      const { real, stats } = await this.follow(entry);
+      const isDir = stats.isDirectory();
+      if (!isDir && !stats.isFile()) {
+        throw new RenderError(
+          `${entry.path} is ${special(stats)}: an app holds only files, directories and links`,
+        );
+      }
+      if (!isDir && !accept(entry.name)) continue;
+      const first = seen.get(real);
+      if (first !== undefined) {
+        throw new RenderError(
+          `${entry.path} leads to ${first} again (a symbolic link loop or a second link to it)`,
+        );
+      }
+      seen.set(real, entry.path);
+      if (!isDir) {
+        yield { path: entry.path, real, size: stats.size };
+        continue;
+      }
+      for (const child of await this.children({ path: entry.path, real })) stack.push(child);
+    }
+  }
+
+  /** The text of a file from `files`, read through one descriptor, never more than stat said. */
+  async readText(file: RepoFile): Promise<string> {
+    const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
+    let bytes: Buffer;
+    try {
+      // O_NONBLOCK: opening a FIFO swapped in since the walk must not hang the sync.
+      const handle = await open(file.real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      try {
+        const stats = await handle.stat();
+        if (!stats.isFile() || stats.size !== file.size) {
+          throw new RenderError(`${file.path} changed while being read`);
+        }
+        bytes = Buffer.alloc(file.size + 1);
+        let length = 0;
+        while (length < bytes.length) {
+          const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length);
+          if (bytesRead === 0) break;
+          length += bytesRead;
+        }
+        if (length > file.size) throw new RenderError(`${file.path} changed while being read`);
+        bytes = bytes.subarray(0, length);
+      } finally {
+        await handle.close();
+      }
+    } catch (err: unknown) {
+      if (err instanceof RenderError) throw err;
+      throw new RenderError(`cannot read ${file.path}: ${codeOf(err)}`, { cause: err });
+    }
+    try {
+      return utf8.decode(bytes);
+    } catch (err: unknown) {
+      throw new RenderError(`${file.path} is not valid UTF-8 text`, { cause: err });
+    }
+  }
+
+  /** Entries of a real directory, sorted, hidden ones left out; reversed, ready to pop. */
+  private async children(dir: RepoDir): Promise<Entry[]> {
+    let names: string[];
+    try {
+      names = await readdir(dir.real);
+    } catch (err: unknown) {
+      throw new RenderError(`cannot list ${dir.path}: ${codeOf(err)}`, { cause: err });
+    }
+    return names
+      .filter((name) => !name.startsWith('.'))
+      .sort()
+      .reverse()
+      .map((name) => ({
+        name,
+        path: dir.path === '.' ? name : `${dir.path}/${name}`,
+        real: join(dir.real, name),
+      }));
+  }
+
+  /** lstat, and for a symbolic link the target, which must be inside the repository. */
+  private async follow(entry: Entry): Promise<{ real: string; stats: Stats }> {
+    let stats: Stats;
+    try {
+      stats = await lstat(entry.real);
+    } catch (err: unknown) {
+      throw new RenderError(`cannot read ${entry.path}: ${codeOf(err)}`, { cause: err });
+    }
+    if (!stats.isSymbolicLink()) return { real: entry.real, stats };
+    let real: string;
+    try {
+      real = await realpath(entry.real);
+    } catch (err: unknown) {
+      const code = codeOf(err);
+      if (code === 'ENOENT') throw new RenderError(`${entry.path} is a broken symbolic link`, { cause: err });
+      if (code === 'ELOOP') throw new RenderError(`${entry.path} is a symbolic link loop`, { cause: err });
+      throw new RenderError(`cannot resolve ${entry.path}: ${code}`, { cause: err });
+    }
+    if (!within(this.realRoot, real)) {
+      throw new RenderError(`${entry.path} is a symbolic link that resolves outside the repository`);
+    }
+    return { real, stats: await this.stat(real, entry.path) };
+  }
+
+  private async stat(real: string, path: string): Promise<Stats> {
+    try {
+      return await stat(real);
+    } catch (err: unknown) {
+      throw new RenderError(`cannot read ${path}: ${codeOf(err)}`, { cause: err });
+    }
+  }
+}

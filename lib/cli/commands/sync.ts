@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+import { syncApp } from '../../core/sync';
+import {
+  APP_OPTIONS,
+  type AppFlags,
+  allowListOf,
+  concurrencyOf,
+  connect,
+  outputOf,
+  renderPath,
+} from '../app-context';
+import { UsageError } from '../errors';
+import { formatSync } from '../format';
+import type { CliIo } from '../io';
+
+export const SYNC_HELP = `Usage: plumbline sync PATH --app A [--kubeconfig F] [--context C] [--namespace NS]
+                      [--prune] [--dry-run] [--no-force] [--concurrency N] [--wait] [--timeout 5m]
+                      [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
+
+Applies an app directory to a cluster with server-side apply (field manager "plumbline").
+Exit 0 when every object synced (and, with --wait, became healthy), 1 when any failed, 2 on bad input.
+`;
+
+/** `90s`, `5m`, `1h`, or plain seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new UsageError(`invalid duration "${text}": use e.g. 90s, 5m, 1h`);
+  const n = Number(match[1]);
+  const unit = match[2] ?? 's';
+  return Math.round(n * (unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000));
+}
+
+export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean }): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      ...APP_OPTIONS,
+      prune: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'no-force': { type: 'boolean' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      revision: { type: 'string' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    io.out(SYNC_HELP);
+    return 0;
+  }
+  const output = outputOf(values.output, ['json']);
+  const flags = values as AppFlags;
+  const concurrency = concurrencyOf(flags);
+  const timeoutMs = parseDuration(values.timeout ?? '5m');
+  const rendered = await renderPath(positionals[0], flags);
+  const ctx = connect(flags);
+  const total = rendered.manifests.length;
+  const progress = io.isTTY && total > 100 && output !== 'json';
+  try {
+    const result = await syncApp(
+      rendered.manifests,
+      { cluster: ctx.cluster, inventory: ctx.inventory },
+      {
+        app: ctx.app,
+        namespace: ctx.namespace,
+        allow: allowListOf(flags),
+        ...(values.revision ? { revision: values.revision } : {}),
+        prune: values.prune === true,
+        dryRun: values['dry-run'] === true,
+        force: values['no-force'] !== true,
+        concurrency,
+        wait: values.wait === true,
+        timeoutMs,
+        ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
+      },
+    );
+    if (progress) io.err('\n');
+    if (output === 'json') {
+      io.out(
+        `${JSON.stringify({
+          app: result.app,
+          revision: result.revision ?? null,
+          changes: result.changes.map((c) => ({
+            id: `${c.id.group}/${c.id.kind}/${c.id.namespace}/${c.id.name}`,
+            subject: c.subject,
+            action: c.action,
+            reason: c.reason ?? null,
+            ...(c.conflicts ? { conflicts: c.conflicts } : {}),
+          })),
+          counts: result.counts,
+          durationMs: result.durationMs,
+          unhealthy: result.unhealthy,
+        })}\n`,
+      );
+    } else io.out(formatSync(result, values['dry-run'] === true));
+    return result.ok ? 0 : 1;
+  } finally {
+    await ctx.http.close();
+  }
+}

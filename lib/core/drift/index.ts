@@ -1,0 +1,3 @@
+export { compareDeclared, type FieldDiff } from './compare';
+export { FieldsV1Error } from './errors';
+export { ownedFieldsMissing } from './owned-fields';

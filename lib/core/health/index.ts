@@ -1,0 +1,2 @@
+export { assessHealth } from './health';
+export type { Health, HealthStatus } from './status';

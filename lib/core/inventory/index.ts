@@ -1,0 +1,2 @@
+export { InventoryError } from './errors';
+export { decodeInventory, encodeInventory, INVENTORY_VERSION, pruneCandidates } from './inventory';

@@ -1,0 +1,2 @@
+export { InvalidSyncWaveError } from './errors';
+export { applyBatches, deleteOrder, kindRank, syncWave } from './order';

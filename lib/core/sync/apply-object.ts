@@ -1,0 +1,131 @@
+import { compareDeclared, ownedFieldsMissing } from '../drift';
+import { FIELD_MANAGER, isObj, type KubeObject, REPLACE_ANNOTATION, subjectOf } from '../manifests';
+import type { Redactor } from '../redact';
+import type { Change } from './changeset';
+import type { DesiredObject } from './desired';
+import { asStored } from './normalize';
+import { ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
+
+export interface ApplyContext {
+  readonly cluster: ClusterPort;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  readonly redactor: Redactor;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** How long a replace waits for the old object to go. */
+  readonly replaceTimeoutMs: number;
+}
+
+/** The FieldsV1 of Plumbline's Apply entry in a live object's managedFields. */
+export function plumblineFields(live: KubeObject): unknown {
+  const entries = Array.isArray(live.metadata.managedFields) ? live.metadata.managedFields : [];
+  const mine = entries.find(
+    (e) => isObj(e) && e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource,
+  );
+  return isObj(mine) ? mine.fieldsV1 : undefined;
+}
+
+/**
+ * Whether applying would change nothing: every declared field matches live and Git dropped no
+ * field Plumbline still owns. Such objects get no request at all (#3).
+ */
+export function isUnchanged(desired: KubeObject, live: KubeObject | undefined): boolean {
+  if (!live) return false;
+  if (compareDeclared(asStored(desired), live).length > 0) return false;
+  const owned = plumblineFields(live);
+  return owned === undefined ? false : ownedFieldsMissing(owned, desired).length === 0;
+}
+
+function conflictFields(err: ClusterApiError): string[] {
+  return err.causes
+    .filter((c) => c.type === 'FieldManagerConflict')
+    .map((c) => `${c.field ?? '?'} (${c.message ?? 'conflict'})`);
+}
+
+function isImmutableChange(err: ClusterApiError): boolean {
+  return err.code === 422 && /immutable/i.test(err.message);
+}
+
+/**
+ * Applies one object: without force first, so conflicts are seen and recorded; then with force
+ * when allowed (Git is the source of truth). An immutable-field change deletes and recreates
+ * the object when it carries plumbline.dev/replace: "true".
+ */
+export async function applyObject(
+  ctx: ApplyContext,
+  d: DesiredObject,
+  resource: ResourceInfo,
+  live: KubeObject | undefined,
+): Promise<Change> {
+  const subject = subjectOf(d.id);
+  const base = { id: d.id, subject };
+  const outcome = (result: { object: KubeObject; created: boolean }, extra: Partial<Change> = {}): Change => {
+    if (result.created) return { ...base, action: 'created', ...extra };
+    const same =
+      live !== undefined && live.metadata.resourceVersion === result.object.metadata.resourceVersion;
+    return { ...base, action: same && !ctx.dryRun ? 'unchanged' : 'configured', ...extra };
+  };
+  try {
+    try {
+      return outcome(await ctx.cluster.apply(resource, d.object, { force: false, dryRun: ctx.dryRun }));
+    } catch (err: unknown) {
+      if (!(err instanceof ClusterApiError) || err.code !== 409) throw err;
+      const conflicts = conflictFields(err);
+      if (!ctx.force) {
+        return {
+          ...base,
+          action: 'failed',
+          reason: `conflict: ${ctx.redactor.redact(err.message)}`,
+          conflicts,
+        };
+      }
+      const result = await ctx.cluster.apply(resource, d.object, { force: true, dryRun: ctx.dryRun });
+      return outcome(result, {
+        reason: `took ownership of ${conflicts.length} field(s) from other managers`,
+        conflicts,
+      });
+    }
+  } catch (err: unknown) {
+    if (err instanceof ClusterApiError && isImmutableChange(err)) {
+      if (d.object.metadata.annotations?.[REPLACE_ANNOTATION] === 'true')
+        return replaceObject(ctx, d, resource);
+      return {
+        ...base,
+        action: 'failed',
+        reason: `${ctx.redactor.redact(err.message)}; set the annotation ${REPLACE_ANNOTATION}: "true" to delete and recreate it`,
+      };
+    }
+    return {
+      ...base,
+      action: 'failed',
+      reason: ctx.redactor.redact(err instanceof Error ? err.message : String(err)),
+    };
+  }
+}
+
+async function replaceObject(ctx: ApplyContext, d: DesiredObject, resource: ResourceInfo): Promise<Change> {
+  const subject = subjectOf(d.id);
+  const { namespace, name } = d.id;
+  if (ctx.dryRun)
+    return { id: d.id, subject, action: 'configured', reason: 'would be replaced (immutable field changed)' };
+  await ctx.cluster.remove(resource, namespace, name, { dryRun: false });
+  const deadline = Date.now() + ctx.replaceTimeoutMs;
+  while (await ctx.cluster.get(resource, namespace, name)) {
+    if (Date.now() > deadline) {
+      return {
+        id: d.id,
+        subject,
+        action: 'failed',
+        reason: `replace: the old object was still there after ${ctx.replaceTimeoutMs} ms`,
+      };
+    }
+    await ctx.sleep(200);
+  }
+  await ctx.cluster.apply(resource, d.object, { force: true, dryRun: false });
+  return {
+    id: d.id,
+    subject,
+    action: 'configured',
+    reason: 'replaced (deleted and recreated: an immutable field changed)',
+  };
+}

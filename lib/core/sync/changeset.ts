@@ -1,0 +1,21 @@
+import type { ObjectId } from '../manifests';
+
+export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped' | 'failed';
+
+export interface Change {
+  readonly id: ObjectId;
+  /** `Deployment/shop/web` */
+  readonly subject: string;
+  readonly action: ChangeAction;
+  readonly reason?: string;
+  /** Fields another manager owned that Plumbline took over (force), or that would conflict. */
+  readonly conflicts?: readonly string[];
+}
+
+export type ChangeCounts = Record<ChangeAction, number>;
+
+export function countChanges(changes: readonly Change[]): ChangeCounts {
+  const counts: ChangeCounts = { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 };
+  for (const change of changes) counts[change.action] += 1;
+  return counts;
+}

@@ -1,0 +1,253 @@
+import { formatId, groupOf, type ObjectId, subjectOf } from '../manifests';
+import { applyBatches } from '../order';
+import { Redactor, secretValuesOf } from '../redact';
+import type { RenderedManifest } from '../render';
+import { applyObject, isUnchanged } from './apply-object';
+import { type Change, type ChangeCounts, countChanges } from './changeset';
+import { type AllowList, type DesiredObject, prepareDesired } from './desired';
+import { type ListTarget, LiveState, listTargets } from './live';
+import { mapPool } from './pool';
+import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
+import { pruneObjects } from './prune';
+import { type Unhealthy, waitHealthy } from './wait';
+
+export interface SyncOptions {
+  readonly app: string;
+  readonly namespace: string;
+  readonly allow: AllowList;
+  readonly revision?: string;
+  readonly prune: boolean;
+  readonly dryRun: boolean;
+  /** Take ownership of conflicting fields (default true: Git is the source of truth). */
+  readonly force: boolean;
+  readonly concurrency: number;
+  readonly wait: boolean;
+  readonly timeoutMs: number;
+  readonly pollMs?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface SyncDeps {
+  readonly cluster: ClusterPort;
+  readonly inventory: InventoryStore;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+}
+
+export interface SyncResult {
+  readonly app: string;
+  readonly revision: string | undefined;
+  readonly changes: Change[];
+  readonly counts: ChangeCounts;
+  readonly durationMs: number;
+  /** Objects not healthy when --wait timed out (empty otherwise). */
+  readonly unhealthy: Unhealthy[];
+  /** True when nothing failed and everything waited for is healthy. */
+  readonly ok: boolean;
+}
+
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves the resource of every desired object (discovery is cached per group-version). */
+async function resolveResources(
+  cluster: ClusterPort,
+  desired: readonly DesiredObject[],
+): Promise<Map<string, ResourceInfo>> {
+  const out = new Map<string, ResourceInfo>();
+  for (const d of desired) {
+    const key = `${d.object.apiVersion}/${d.object.kind}`;
+    if (out.has(key)) continue;
+    const resource = await cluster.resource(d.object.apiVersion, d.object.kind);
+    if (resource) out.set(key, resource);
+  }
+  return out;
+}
+
+async function inventoryTargets(
+  cluster: ClusterPort,
+  ids: readonly ObjectId[],
+): Promise<{ resource: ResourceInfo; id: ObjectId }[]> {
+  const out: { resource: ResourceInfo; id: ObjectId }[] = [];
+  for (const id of ids) {
+    const resource = await cluster.resourceFor(id.group, id.kind);
+    if (resource) out.push({ resource, id });
+  }
+  return out;
+}
+
+async function waitEstablished(
+  cluster: ClusterPort,
+  crds: readonly DesiredObject[],
+  deps: Required<Pick<SyncDeps, 'sleep' | 'now'>>,
+): Promise<void> {
+  const resource = await cluster.resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+  if (!resource) return;
+  const deadline = deps.now() + 30_000;
+  for (const crd of crds) {
+    for (;;) {
+      const live = await cluster.get(resource, '', crd.id.name);
+      const status = live?.status as { conditions?: unknown } | undefined;
+      const conditions = Array.isArray(status?.conditions)
+        ? (status.conditions as { type?: string; status?: string }[])
+        : [];
+      if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
+      if (deps.now() > deadline) throw new Error(`CRD ${crd.id.name} was not Established within 30 s`);
+      await deps.sleep(100);
+    }
+  }
+  cluster.refreshDiscovery();
+}
+
+/**
+ * Syncs an app: desired state (allow-list first), live state (one list per kind and namespace),
+ * batches in order with bounded concurrency, no write for unchanged objects, prune only when
+ * every apply succeeded, inventory saved, optional wait for health.
+ */
+export async function syncApp(
+  manifests: readonly RenderedManifest[],
+  deps: SyncDeps,
+  options: SyncOptions,
+): Promise<SyncResult> {
+  const now = deps.now ?? Date.now;
+  const sleep = deps.sleep ?? defaultSleep;
+  const started = now();
+  const { cluster } = deps;
+  const redactor = new Redactor();
+  for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
+
+  const desired = await prepareDesired(manifests, cluster, options);
+  // Ordering validates sync-wave annotations: bad input is refused before the first request.
+  const batches = applyBatches(desired.map((d) => d.object));
+  const previous = (await deps.inventory.load(options.app, options.namespace)) ?? [];
+  const resources = await resolveResources(cluster, desired);
+  const desiredTargets = desired.flatMap((d) => {
+    const resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
+    return resource ? [{ resource, id: d.id }] : [];
+  });
+  const desiredKeys = new Set(desired.map((d) => formatId(d.id)));
+  const leftovers = previous.filter((id) => !desiredKeys.has(formatId(id)));
+  const targets: ListTarget[] = listTargets([
+    ...desiredTargets,
+    ...(await inventoryTargets(cluster, leftovers)),
+  ]);
+  const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
+
+  const changes: Change[] = [];
+  const ctx = {
+    cluster,
+    force: options.force,
+    dryRun: options.dryRun,
+    redactor,
+    sleep,
+    replaceTimeoutMs: 60_000,
+  };
+  let done = 0;
+  let failed = false;
+  for (const batch of batches) {
+    const batchObjects = batch.map((o) => desired.find((d) => d.object === o)!);
+    const results = await mapPool(batchObjects, options.concurrency, async (d) => {
+      const liveObject = live.get(d.id);
+      let resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
+      // Kinds whose CRD was applied in an earlier batch of this sync are discovered now.
+      resource ??= await cluster.resource(d.object.apiVersion, d.object.kind);
+      if (!resource)
+        return {
+          id: d.id,
+          subject: subjectOf(d.id),
+          action: 'failed',
+          reason: `the cluster does not serve ${d.object.kind} in ${d.object.apiVersion}`,
+        } satisfies Change;
+      if (isUnchanged(d.object, liveObject))
+        return { id: d.id, subject: subjectOf(d.id), action: 'unchanged' } satisfies Change;
+      return applyObject(ctx, d, resource, liveObject);
+    });
+    for (const [i, r] of results.entries()) {
+      const d = batchObjects[i]!;
+      const change: Change =
+        r.status === 'fulfilled'
+          ? r.value
+          : {
+              id: d.id,
+              subject: subjectOf(d.id),
+              action: 'failed',
+              reason: redactor.redact(String(r.reason)),
+            };
+      if (change.action === 'failed') failed = true;
+      changes.push(change);
+    }
+    done += batch.length;
+    options.onProgress?.(done, desired.length);
+    // Apply stops before a later batch when one failed: what comes later may depend on it.
+    if (failed) break;
+    const crds = batchObjects.filter(
+      (d) =>
+        d.object.kind === 'CustomResourceDefinition' &&
+        groupOf(d.object.apiVersion) === 'apiextensions.k8s.io',
+    );
+    if (crds.length > 0 && !options.dryRun) await waitEstablished(cluster, crds, { sleep, now });
+  }
+  const applied = new Set(changes.map((c) => formatId(c.id)));
+  for (const d of desired) {
+    if (!applied.has(formatId(d.id)))
+      changes.push({
+        id: d.id,
+        subject: subjectOf(d.id),
+        action: 'skipped',
+        reason: 'not applied: an earlier batch failed',
+      });
+  }
+
+  let kept: ObjectId[] = [...leftovers];
+  if (!failed) {
+    const pruned = await pruneObjects(
+      {
+        cluster,
+        live,
+        prune: options.prune,
+        dryRun: options.dryRun,
+        concurrency: options.concurrency,
+        redactor,
+      },
+      previous,
+      desired.map((d) => d.id),
+    );
+    changes.push(...pruned.changes);
+    kept = pruned.kept;
+    if (pruned.changes.some((c) => c.action === 'failed')) failed = true;
+  }
+  const nextInventory = [...desired.map((d) => d.id), ...kept];
+  if (!options.dryRun && !sameIds(previous, nextInventory))
+    await deps.inventory.save(options.app, options.namespace, nextInventory, { dryRun: false });
+
+  let unhealthy: Unhealthy[] = [];
+  if (options.wait && !failed && !options.dryRun) {
+    unhealthy = await waitHealthy(
+      {
+        cluster,
+        app: options.app,
+        targets: listTargets(desiredTargets),
+        timeoutMs: options.timeoutMs,
+        pollMs: options.pollMs ?? 1000,
+        concurrency: options.concurrency,
+        sleep,
+        now,
+      },
+      desired,
+    );
+  }
+  return {
+    app: options.app,
+    revision: options.revision,
+    changes,
+    counts: countChanges(changes),
+    durationMs: Math.round(now() - started),
+    unhealthy,
+    ok: !failed && unhealthy.length === 0,
+  };
+}
+
+function sameIds(a: readonly ObjectId[], b: readonly ObjectId[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a.map(formatId));
+  return b.every((id) => set.has(formatId(id)));
+}

@@ -1,0 +1,80 @@
+import type { KubeObject, ObjectId } from '../manifests';
+
+/** A served resource, as discovery describes it. */
+export interface ResourceInfo {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+}
+
+export interface ApplyOptions {
+  readonly force: boolean;
+  readonly dryRun: boolean;
+}
+
+export interface ApplyResult {
+  readonly object: KubeObject;
+  /** True when the apply created the object (HTTP 201). */
+  readonly created: boolean;
+}
+
+/** The cluster as the engine sees it; the Kubernetes adapter implements it (retries included). */
+export interface ClusterPort {
+  /** The resource serving apiVersion/kind, or undefined when the cluster does not serve it. */
+  resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
+  /** The preferred resource serving a group's kind (for ids, which carry no version). */
+  resourceFor(group: string, kind: string): Promise<ResourceInfo | undefined>;
+  /** Forgets cached discovery (after CRDs were applied). */
+  refreshDiscovery(): void;
+  /** Objects of a resource matching a label selector; namespace undefined = all (cluster-scoped kinds). */
+  list(resource: ResourceInfo, namespace: string | undefined, labelSelector: string): Promise<KubeObject[]>;
+  get(resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject | undefined>;
+  /** Server-side apply with Plumbline's field manager. */
+  apply(resource: ResourceInfo, object: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
+  /** Deletes (background propagation); false when it was already gone. */
+  remove(
+    resource: ResourceInfo,
+    namespace: string,
+    name: string,
+    options: { readonly dryRun: boolean },
+  ): Promise<boolean>;
+}
+
+/** Where the ids of what an app applied last are kept (in-cluster ConfigMap for the CLI, DynamoDB in #6). */
+export interface InventoryStore {
+  load(app: string, namespace: string): Promise<ObjectId[] | undefined>;
+  save(
+    app: string,
+    namespace: string,
+    ids: readonly ObjectId[],
+    options: { readonly dryRun: boolean },
+  ): Promise<void>;
+}
+
+/** A failure reported by the Kubernetes API (a `Status`), thrown by ClusterPort implementations. */
+export class ClusterApiError extends Error {
+  constructor(
+    message: string,
+    readonly code: number,
+    readonly reason: string,
+    readonly causes: readonly {
+      readonly field?: string;
+      readonly message?: string;
+      readonly type?: string;
+    }[] = [],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ClusterApiError';
+  }
+}
+
+/** The cluster could not be reached (after retries). */
+export class ClusterUnreachableError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClusterUnreachableError';
+  }
+}

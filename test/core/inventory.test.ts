@@ -1,0 +1,155 @@
+import fc from 'fast-check';
+import { decodeInventory, encodeInventory, InventoryError, pruneCandidates } from '../../lib/core/inventory';
+import { formatId, type ObjectId } from '../../lib/core/manifests';
+
+const id = (group: string, kind: string, namespace: string, name: string): ObjectId => ({
+  group,
+  kind,
+  namespace,
+  name,
+});
+
+const ns = id('', 'Namespace', '', 'shop');
+const cm = id('', 'ConfigMap', 'shop', 'settings');
+const deploy = id('apps', 'Deployment', 'shop', 'web');
+const role = id('rbac.authorization.k8s.io', 'ClusterRole', '', 'system:shop-reader');
+
+describe('pruneCandidates', () => {
+  it('returns the previous ids the desired set no longer has, in delete order', () => {
+    expect(pruneCandidates([ns, cm, deploy, role], [cm])).toEqual([deploy, role, ns]);
+  });
+
+  it('matches ids by value, not by reference', () => {
+    expect(pruneCandidates([{ ...cm }], [{ ...cm }])).toEqual([]);
+  });
+
+  it('returns each id once even when the previous inventory repeats it', () => {
+    expect(pruneCandidates([deploy, { ...deploy }, cm], [])).toEqual([deploy, cm]);
+  });
+
+  it('prunes nothing when nothing was applied before', () => {
+    expect(pruneCandidates([], [cm, deploy])).toEqual([]);
+  });
+});
+
+describe('encodeInventory', () => {
+  it('writes sorted, deduplicated ids one a line with version 1', () => {
+    expect(encodeInventory([deploy, cm, role, cm])).toEqual({
+      objects:
+        '/ConfigMap/shop/settings\napps/Deployment/shop/web\nrbac.authorization.k8s.io/ClusterRole//system:shop-reader',
+      version: '1',
+    });
+  });
+
+  it('writes an empty objects value for an empty inventory', () => {
+    expect(encodeInventory([])).toEqual({ objects: '', version: '1' });
+  });
+
+  it('refuses an id that would not read back as the same id', () => {
+    expect(() => encodeInventory([id('', 'ConfigMap', 'shop', 'a/b')])).toThrow(InventoryError);
+    expect(() => encodeInventory([id('', 'ConfigMap', 'shop', 'a\nb')])).toThrow(InventoryError);
+    expect(() => encodeInventory([id('', '', 'shop', 'a')])).toThrow(InventoryError);
+  });
+});
+
+describe('decodeInventory', () => {
+  it('reads the ids in stored order', () => {
+    expect(
+      decodeInventory({ version: '1', objects: '/ConfigMap/shop/settings\napps/Deployment/shop/web' }),
+    ).toEqual([cm, deploy]);
+  });
+
+  it('reads an empty inventory and tolerates one trailing newline', () => {
+    expect(decodeInventory({ version: '1', objects: '' })).toEqual([]);
+    expect(decodeInventory({ version: '1', objects: 'apps/Deployment/shop/web\n' })).toEqual([deploy]);
+  });
+
+  it('ignores keys version 1 does not define', () => {
+    expect(decodeInventory({ version: '1', objects: '', note: 'hi' })).toEqual([]);
+  });
+
+  it.each([
+    ['not an object', 'text', /not an object/],
+    ['an array', [], /not an object/],
+    ['an unknown version', { version: '2', objects: '' }, /unsupported inventory version "2"/],
+    ['a numeric version', { version: 1, objects: '' }, /unsupported inventory version 1/],
+    ['no version', { objects: '' }, /unsupported inventory version undefined/],
+    ['no objects', { version: '1' }, /no string "objects"/],
+    [
+      'a malformed line',
+      { version: '1', objects: 'apps/Deployment/web' },
+      /line 1: malformed object id "apps\/Deployment\/web"/,
+    ],
+    ['a blank line', { version: '1', objects: '/ConfigMap/a/b\n\n/ConfigMap/a/c' }, /line 2: malformed/],
+    [
+      'a CRLF line ending',
+      { version: '1', objects: '/ConfigMap/a/b\r\n/ConfigMap/a/c' },
+      /line 1: malformed/,
+    ],
+    ['an upper-case group', { version: '1', objects: 'Apps/Deployment/a/b' }, /line 1: malformed/],
+    [
+      'a duplicate id',
+      { version: '1', objects: '/ConfigMap/a/b\n/ConfigMap/a/b' },
+      /line 2: duplicate object id/,
+    ],
+  ])('throws InventoryError for %s', (_what, data, message) => {
+    expect(() => decodeInventory(data)).toThrow(InventoryError);
+    expect(() => decodeInventory(data)).toThrow(message);
+  });
+
+  it('keeps the parse error as the cause of a malformed id', () => {
+    try {
+      decodeInventory({ version: '1', objects: 'nonsense' });
+      throw new Error('decodeInventory did not throw');
+    } catch (error: unknown) {
+      expect(error).toBeInstanceOf(InventoryError);
+      expect((error as InventoryError).cause).toBeInstanceOf(Error);
+    }
+  });
+});
+
+const dnsLabel = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?$/);
+const objectIdArb: fc.Arbitrary<ObjectId> = fc.record({
+  group: fc.constantFrom('', 'apps', 'rbac.authorization.k8s.io', 'example.com'),
+  kind: fc.constantFrom('ConfigMap', 'Deployment', 'ClusterRole', 'Widget'),
+  namespace: fc.oneof(fc.constant(''), dnsLabel),
+  name: fc.oneof(dnsLabel, fc.stringMatching(/^[a-z]+:[a-z.-]{1,8}$/)),
+});
+// Small pools so previous and desired overlap often.
+const pool = fc.array(objectIdArb, { minLength: 1, maxLength: 8 });
+const pair = pool.chain((ids) =>
+  fc.tuple(
+    fc.array(fc.constantFrom(...ids), { maxLength: 12 }),
+    fc.array(fc.constantFrom(...ids), { maxLength: 12 }),
+  ),
+);
+
+describe('inventory properties', () => {
+  it('pruneCandidates never returns a desired id and only returns previous ids, each once', () => {
+    fc.assert(
+      fc.property(pair, ([previous, desired]) => {
+        const out = pruneCandidates(previous, desired).map(formatId);
+        const desiredSet = new Set(desired.map(formatId));
+        const previousSet = new Set(previous.map(formatId));
+        for (const text of out) {
+          expect(desiredSet.has(text)).toBe(false);
+          expect(previousSet.has(text)).toBe(true);
+        }
+        expect(new Set(out).size).toBe(out.length);
+        // And it misses nothing: every previous id not desired is a candidate.
+        expect(out.length).toBe([...previousSet].filter((text) => !desiredSet.has(text)).length);
+      }),
+    );
+  });
+
+  it('decodeInventory(encodeInventory(ids)) is the sorted set of ids', () => {
+    fc.assert(
+      fc.property(fc.array(objectIdArb, { maxLength: 20 }), (ids) => {
+        const decoded = decodeInventory(encodeInventory(ids)).map(formatId);
+        const expected = [...new Set(ids.map(formatId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(decoded).toEqual(expected);
+        expect(encodeInventory(decodeInventory(encodeInventory(ids)))).toEqual(encodeInventory(ids));
+      }),
+    );
+  });
+});

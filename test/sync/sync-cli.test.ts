@@ -1,0 +1,262 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { copyApp } from '../helpers/app-dir';
+import { runCli } from '../helpers/cli';
+import { sandboxRequest } from '../helpers/http';
+
+interface SyncJson {
+  changes: { id: string; subject: string; action: string; reason: string | null; conflicts?: string[] }[];
+  counts: Record<string, number>;
+  unhealthy: { subject: string; status: string }[];
+}
+
+describe('plumbline sync against the sandbox', () => {
+  let sandbox: Sandbox;
+  const writes = (): number => {
+    const v = sandbox.stats().byVerb;
+    return (v.apply ?? 0) + (v.create ?? 0) + (v.update ?? 0) + (v.patch ?? 0) + (v.delete ?? 0);
+  };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ controllerDelayMs: 10 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  const namespace = async (name: string): Promise<string> => {
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces', {
+      body: JSON.stringify({ metadata: { name } }),
+    });
+    return name;
+  };
+
+  const sync = async (
+    dir: string,
+    app: string,
+    ...extra: string[]
+  ): Promise<{ code: number; json: SyncJson; stderr: string }> => {
+    const run = await runCli([
+      'sync',
+      dir,
+      '--app',
+      app,
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      '-o',
+      'json',
+      ...extra,
+    ]);
+    return {
+      code: run.code,
+      json: run.stdout ? (JSON.parse(run.stdout) as SyncJson) : ({} as SyncJson),
+      stderr: run.stderr,
+    };
+  };
+
+  it('creates every object, labels them, and records the inventory', async () => {
+    const app = copyApp('shop');
+    const { code, json } = await sync(app.dir, 'shop');
+    expect(code).toBe(0);
+    expect(json.counts).toMatchObject({ created: 4, failed: 0 });
+    const cm = (
+      await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/configmaps/shop-config')
+    ).json<{ metadata: { labels: Record<string, string> } }>();
+    expect(cm.metadata.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'plumbline',
+      'plumbline.dev/app': 'shop',
+    });
+    const inv = (
+      await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/configmaps/plumbline-inventory-shop')
+    ).json<{ data: { objects: string } }>();
+    expect(inv.data.objects.split('\n').sort()).toEqual([
+      '/ConfigMap/default/shop-config',
+      '/Secret/default/shop-secret',
+      '/Service/default/shop',
+      'apps/Deployment/default/shop',
+    ]);
+  });
+
+  it('re-syncs an unchanged app with lists only: no writes, one list per kind and namespace', async () => {
+    const app = copyApp('shop');
+    sandbox.resetStats();
+    const { code, json } = await sync(app.dir, 'shop');
+    expect(code).toBe(0);
+    expect(json.counts).toMatchObject({ unchanged: 4, created: 0, configured: 0 });
+    expect(writes()).toBe(0);
+    // 4 kinds x 1 namespace lists + inventory get + discovery (core/v1, apps/v1).
+    expect(sandbox.stats().total).toBeLessThanOrEqual(4 + 5);
+  });
+
+  it('configures an object whose manifest changed and removes a field Git dropped', async () => {
+    const app = copyApp('shop');
+    app.write('config.yaml', readFileSync(`${app.dir}/config.yaml`, 'utf8').replace('  color: blue\n', ''));
+    const { json } = await sync(app.dir, 'shop');
+    expect(json.changes.find((c) => c.subject === 'ConfigMap/default/shop-config')?.action).toBe(
+      'configured',
+    );
+    const cm = (
+      await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/configmaps/shop-config')
+    ).json<{ data: Record<string, string> }>();
+    expect(cm.data).toEqual({ greeting: 'hello' });
+  });
+
+  it('records a conflict with another field manager and takes the field back (force), or fails with --no-force', async () => {
+    const app = copyApp('shop');
+    await sync(app.dir, 'shop');
+    const edit = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'shop', namespace: 'default' },
+      spec: { replicas: 5 },
+    };
+    const path = '/apis/apps/v1/namespaces/default/deployments/shop?fieldManager=kubectl-edit&force=true';
+    await sandboxRequest(sandbox, 'PATCH', path, {
+      body: JSON.stringify(edit),
+      contentType: 'application/apply-patch+yaml',
+    });
+    const refused = await sync(app.dir, 'shop', '--no-force');
+    expect(refused.code).toBe(1);
+    const failed = refused.json.changes.find((c) => c.subject === 'Deployment/default/shop');
+    expect(failed?.action).toBe('failed');
+    expect(failed?.conflicts?.join()).toContain('.spec.replicas');
+    const forced = await sync(app.dir, 'shop');
+    expect(forced.code).toBe(0);
+    const change = forced.json.changes.find((c) => c.subject === 'Deployment/default/shop');
+    expect(change).toMatchObject({ action: 'configured', reason: expect.stringContaining('took ownership') });
+    expect(change?.conflicts?.join()).toContain('.spec.replicas');
+    const live = (
+      await sandboxRequest(sandbox, 'GET', '/apis/apps/v1/namespaces/default/deployments/shop')
+    ).json<{ spec: { replicas: number } }>();
+    expect(live.spec.replicas).toBe(2);
+  });
+
+  it('fails an immutable-field change clearly, and replaces the object when annotated', async () => {
+    const app = copyApp('shop');
+    const ns = await namespace('replace-test');
+    expect((await sync(app.dir, 'shop', '-n', ns)).code).toBe(0);
+    const original = readFileSync(`${app.dir}/deployment.yaml`, 'utf8');
+    app.write('deployment.yaml', original.replaceAll('app: shop', 'app: shop-v2'));
+    const refused = await sync(app.dir, 'shop', '-n', ns);
+    expect(refused.code).toBe(1);
+    expect(refused.json.changes.find((c) => c.subject === `Deployment/${ns}/shop`)?.reason).toMatch(
+      /immutable.*plumbline\.dev\/replace/,
+    );
+    const before = (
+      await sandboxRequest(sandbox, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/shop`)
+    ).json<{ metadata: { uid: string } }>();
+    app.write(
+      'deployment.yaml',
+      original
+        .replaceAll('app: shop', 'app: shop-v2')
+        .replace('  labels:\n', '  annotations:\n    plumbline.dev/replace: "true"\n  labels:\n'),
+    );
+    const replaced = await sync(app.dir, 'shop', '-n', ns);
+    expect(replaced.code).toBe(0);
+    expect(replaced.json.changes.find((c) => c.subject === `Deployment/${ns}/shop`)?.reason).toContain(
+      'replaced',
+    );
+    const after = (
+      await sandboxRequest(sandbox, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/shop`)
+    ).json<{ metadata: { uid: string } }>();
+    expect(after.metadata.uid).not.toBe(before.metadata.uid);
+  });
+
+  it('retries applies through injected 429 (honouring Retry-After) and 500 responses', async () => {
+    const app = copyApp('shop');
+    app.write(
+      'config.yaml',
+      readFileSync(`${app.dir}/config.yaml`, 'utf8').replace('color: blue', 'color: green'),
+    );
+    sandbox.faults.add({
+      verb: 'apply',
+      path: '/configmaps/shop-config$',
+      status: 429,
+      retryAfterSeconds: 0,
+      times: 2,
+    });
+    sandbox.faults.add({ verb: 'apply', path: '/configmaps/shop-config$', status: 500, times: 1 });
+    sandbox.resetStats();
+    const { code, json } = await sync(app.dir, 'shop');
+    expect(code).toBe(0);
+    expect(json.changes.find((c) => c.subject === 'ConfigMap/default/shop-config')?.action).toBe(
+      'configured',
+    );
+    expect(sandbox.stats().byResource['/configmaps']?.apply).toBeGreaterThanOrEqual(4);
+  });
+
+  it('prunes what left Git with --prune, keeps it without, and respects prune: disabled', async () => {
+    const app = copyApp('shop');
+    await sync(app.dir, 'shop');
+    app.remove('service.json');
+    const kept = await sync(app.dir, 'shop');
+    expect(kept.json.changes.find((c) => c.subject === 'Service/default/shop')).toMatchObject({
+      action: 'skipped',
+    });
+    const pruned = await sync(app.dir, 'shop', '--prune');
+    expect(pruned.json.changes.find((c) => c.subject === 'Service/default/shop')?.action).toBe('deleted');
+    expect((await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/services/shop')).status).toBe(
+      404,
+    );
+  });
+
+  it('never prunes when an apply failed', async () => {
+    const app = copyApp('shop');
+    await sync(app.dir, 'shop');
+    app.remove('service.json');
+    app.write(
+      'config.yaml',
+      readFileSync(`${app.dir}/config.yaml`, 'utf8').replace('color: blue', 'color: red'),
+    );
+    sandbox.faults.add({ verb: 'apply', path: '/configmaps/shop-config$', status: 500, times: 10 });
+    const { code, json } = await sync(app.dir, 'shop', '--prune');
+    sandbox.faults.clear();
+    expect(code).toBe(1);
+    expect(json.counts.deleted).toBe(0);
+    expect((await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/services/shop')).status).toBe(
+      200,
+    );
+  });
+
+  it('waits for health and fails at the timeout naming the unhealthy object', async () => {
+    const app = copyApp('shop');
+    const ns = await namespace('wait-test');
+    const healthy = await sync(app.dir, 'shop', '-n', ns, '--wait', '--timeout', '10s');
+    expect(healthy.code).toBe(0);
+    const original = readFileSync(`${app.dir}/deployment.yaml`, 'utf8');
+    // A new rollout (new image) that the sandbox keeps from ever becoming available.
+    app.write(
+      'deployment.yaml',
+      original
+        .replace('shop:1.0.0', 'shop:1.0.1')
+        .replace(
+          '  labels:\n',
+          '  annotations:\n    sandbox.plumbline.dev/fail-rollout: "true"\n  labels:\n',
+        ),
+    );
+    const run = await runCli([
+      'sync',
+      app.dir,
+      '--app',
+      'shop',
+      '-n',
+      ns,
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      '--wait',
+      '--timeout',
+      '1500ms',
+    ]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`not healthy: Deployment/${ns}/shop: Degraded`);
+  });
+
+  it('renders an app to YAML', async () => {
+    const app = copyApp('shop');
+    const run = await runCli(['render', app.dir]);
+    expect(run.code).toBe(0);
+    const kinds = run.stdout.split('---\n').map((d) => (parse(d) as { kind: string }).kind);
+    expect(kinds.sort()).toEqual(['ConfigMap', 'Deployment', 'Secret', 'Service']);
+  });
+});
