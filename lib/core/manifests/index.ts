@@ -1,4 +1,4 @@
 export * from './annotations';
-export * from './object';
 export * from './errors';
+export * from './object';
 export * from './parse';
