@@ -2,7 +2,22 @@ import { ManifestError } from '../../core/manifests/errors';
 import { findDuplicates, parseManifests } from '../../core/manifests/parse';
 import type { RenderedManifest, Renderer, RenderInput, RenderResult } from '../../core/render';
 import { RenderError } from './errors';
-import { RepoTree } from './repo-tree';
+import { type RepoFile, RepoTree } from './repo-tree';
+
+const READ_CONCURRENCY = 32;
+
+async function readAll(tree: RepoTree, files: readonly RepoFile[]): Promise<string[]> {
+  const texts: string[] = new Array(files.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const i = next++;
+      texts[i] = await tree.readText(files[i] as RepoFile);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+  return texts;
+}
 
 /** What kubectl apply -f -R reads, by extension, in any case. */
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
@@ -28,8 +43,7 @@ export class PlainRenderer implements Renderer {
     const { limits } = input;
     const tree = await RepoTree.open(input.repoRoot);
     const app = await tree.appDir(input.appPath);
-    const manifests: RenderedManifest[] = [];
-    const files: string[] = [];
+    const selected: RepoFile[] = [];
     let total = 0;
     for await (const file of tree.files(app, (name) => MANIFEST_FILE.test(name))) {
       if (file.size > limits.maxFileBytes) {
@@ -43,11 +57,16 @@ export class PlainRenderer implements Renderer {
           `${file.path} brings app ${app.path} to ${total} bytes, over the ${limits.maxTotalBytes}-byte limit (maxTotalBytes)`,
         );
       }
-      const text = await tree.readText(file);
-      files.push(file.path);
-      const loaded = asRenderError(() => parseManifests(text, file.path, limits, manifests.length));
-      for (const manifest of loaded) manifests.push(manifest);
+      selected.push(file);
     }
+    // Reads overlap (the limits above already bound the bytes); parsing stays in file order.
+    const texts = await readAll(tree, selected);
+    const manifests: RenderedManifest[] = [];
+    selected.forEach((file, i) => {
+      const loaded = asRenderError(() => parseManifests(texts[i] ?? '', file.path, limits, manifests.length));
+      for (const manifest of loaded) manifests.push(manifest);
+    });
+    const files = selected.map((f) => f.path);
     asRenderError(() => findDuplicates(manifests));
     return { renderer: this.name, manifests, files };
   }

@@ -17,6 +17,8 @@ export interface RepoFile extends RepoDir {
 
 interface Entry extends RepoDir {
   readonly name: string;
+  /** lstat (and realpath for links), started when the directory is listed: walks overlap their I/O. */
+  followed?: Promise<{ real: string; stats: Stats }>;
 }
 
 function codeOf(err: unknown): string {
@@ -104,7 +106,7 @@ export class RepoTree {
     const seen = new Map<string, string>([[dir.real, dir.path]]);
     const stack = await this.children(dir);
     for (let entry = stack.pop(); entry; entry = stack.pop()) {
-      const { real, stats } = await this.follow(entry);
+      const { real, stats } = await (entry.followed ?? this.follow(entry));
       const isDir = stats.isDirectory();
       if (!isDir && !stats.isFile()) {
         throw new RenderError(
@@ -170,7 +172,7 @@ export class RepoTree {
     } catch (err: unknown) {
       throw new RenderError(`cannot list ${dir.path}: ${codeOf(err)}`, { cause: err });
     }
-    return names
+    const entries: Entry[] = names
       .filter((name) => !name.startsWith('.'))
       .sort()
       .reverse()
@@ -179,6 +181,12 @@ export class RepoTree {
         path: dir.path === '.' ? name : `${dir.path}/${name}`,
         real: join(dir.real, name),
       }));
+    for (const entry of entries) {
+      entry.followed = this.follow(entry);
+      // Awaited in walk order; a rejection before then must not count as unhandled.
+      entry.followed.catch(() => undefined);
+    }
+    return entries;
   }
 
   /** lstat, and for a symbolic link the target, which must be inside the repository. */
