@@ -300,3 +300,18 @@ describe('findDuplicates', () => {
     expect(() => findDuplicates(manifests)).not.toThrow();
   });
 });
+
+describe('parseManifests fast path', () => {
+  it('gives the same manifests as the full YAML parser for plain and JSON documents', () => {
+    const texts = [
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  labels: {x: "1"}\ndata:\n  k: v\n  n: "10"\n---\n# comment\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: c, image: "i:1", args: ["--x=1", "-v"]}]\n',
+      '{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"a": "b"}}]}',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: types\ndata:\n  t: true\n  f: 1.5\n  h: 0x1F\n  nul: ~\n  yes: yes\n  long: |\n    line one\n    line two\n',
+    ];
+    for (const text of texts) {
+      expect(parseManifests(text, 'f.yaml', DEFAULT_RENDER_LIMITS)).toEqual(
+        parseManifests(text, 'f.yaml', DEFAULT_RENDER_LIMITS, 0, { fast: false }),
+      );
+    }
+  });
+});
