@@ -24,6 +24,8 @@ export class ObjectStore {
   private readonly resources = new Map<string, Map<string, Obj>>();
   private revision = 0;
   private readonly history: StoreEvent[] = [];
+  /** Keys (`resource|namespace/name`) of objects with ownerReferences: garbage collection scans only these. */
+  private readonly owned = new Set<string>();
   readonly events = new EventEmitter();
 
   constructor() {
@@ -72,6 +74,9 @@ export class ObjectStore {
     const key = objectKey(namespace, name);
     const previous = objects.get(key);
     objects.set(key, object);
+    const refs = (object.metadata as Obj | undefined)?.ownerReferences;
+    if (Array.isArray(refs) && refs.length > 0) this.owned.add(`${resource}|${key}`);
+    else this.owned.delete(`${resource}|${key}`);
     this.emit({ type: previous ? 'MODIFIED' : 'ADDED', resource, namespace, object, previous });
   }
 
@@ -82,6 +87,7 @@ export class ObjectStore {
     const previous = objects?.get(key);
     if (!objects || !previous) return undefined;
     objects.delete(key);
+    this.owned.delete(`${resource}|${key}`);
     const rv = this.nextResourceVersion();
     const meta = (previous.metadata ?? {}) as Obj;
     const object = { ...previous, metadata: { ...meta, resourceVersion: String(rv) } };
@@ -96,6 +102,16 @@ export class ObjectStore {
       this.remove(resource, namespace, name);
     }
     this.resources.delete(resource);
+  }
+
+  /** Objects that have ownerReferences, with the resource they are stored under. */
+  *withOwners(): Generator<[string, Obj]> {
+    for (const entry of [...this.owned]) {
+      const bar = entry.indexOf('|');
+      const resource = entry.slice(0, bar);
+      const object = this.resources.get(resource)?.get(entry.slice(bar + 1));
+      if (object) yield [resource, object];
+    }
   }
 
   resourceNames(): string[] {

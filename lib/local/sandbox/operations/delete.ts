@@ -109,9 +109,12 @@ export function removeOrMark(
 function collectDependents(core: ApiCore, uid: string, propagation: PropagationPolicy): void {
   if (!uid) return;
   const dependents: [ResourceType, Obj][] = [];
-  for (const [rt, object] of core.allObjects()) {
+  for (const [resource, object] of core.store.withOwners()) {
     const refs = metaOf(object).ownerReferences;
-    if (Array.isArray(refs) && refs.some((r) => isObj(r) && r.uid === uid)) dependents.push([rt, object]);
+    if (!Array.isArray(refs) || !refs.some((r) => isObj(r) && r.uid === uid)) continue;
+    const [group = '', plural = ''] = resource.split('/');
+    const rt = core.registry.anyVersion(group, plural);
+    if (rt) dependents.push([rt, object]);
   }
   for (const [rt, object] of dependents) {
     if (propagation === 'Orphan') {
