@@ -111,7 +111,10 @@ export async function benchSandbox(): Promise<Record<string, unknown>> {
         note: 'client-node 2.0.1 opens a new TLS connection for every request',
         ...stockResult,
       },
-      clientNodeKeepAlive: { note: 'PooledKubeConfig: shared keep-alive undici pool', ...pooledResult },
+      clientNodeKeepAlive: {
+        note: 'PooledKubeConfig: keep-alive undici pool, undici request as client-node HTTP library',
+        ...pooledResult,
+      },
       appliesPerSecond: best,
       // What one core of the sandbox could serve if the client were free: 1000 / CPU ms per apply.
       sandboxCapacityPerSecond: Math.round(1000 / median.serverCpuMsPerApply),

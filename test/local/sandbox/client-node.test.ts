@@ -1,4 +1,5 @@
 import * as k8s from '@kubernetes/client-node';
+import { PooledKubeConfig } from '../../../lib/adapters/kubernetes';
 import { type Sandbox, startSandbox } from '../../../lib/local/sandbox';
 
 /** @kubernetes/client-node's generic object API against the sandbox: SSA, list, delete. */
@@ -120,5 +121,56 @@ describe('sandbox with client-node KubernetesObjectApi', () => {
     ).rejects.toMatchObject({
       code: 404,
     });
+  });
+});
+
+describe('PooledKubeConfig', () => {
+  it('serves KubernetesObjectApi over kept-alive connections: apply, read, list and delete work', async () => {
+    const sandbox = await startSandbox();
+    const kc = new PooledKubeConfig();
+    kc.loadFromString(sandbox.kubeconfig);
+    try {
+      const client = k8s.KubernetesObjectApi.makeApiClient(kc);
+      const cm = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'pooled', namespace: 'default' },
+        data: { a: '1' },
+      };
+      for (const value of ['1', '2', '3']) {
+        await client.patch(
+          { ...cm, data: { a: value } } as k8s.KubernetesObject,
+          undefined,
+          undefined,
+          'plumbline',
+          true,
+          k8s.PatchStrategy.ServerSideApply,
+        );
+      }
+      const read = (await client.read({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'pooled', namespace: 'default' },
+      })) as k8s.KubernetesObject & { data: Record<string, string> };
+      expect(read.data).toEqual({ a: '3' });
+      expect((await client.list('v1', 'ConfigMap', 'default')).items.map((i) => i.metadata?.name)).toContain(
+        'pooled',
+      );
+      await client.delete({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'pooled', namespace: 'default' },
+      });
+      await expect(
+        client.read({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'pooled', namespace: 'default' },
+        }),
+      ).rejects.toMatchObject({ code: 404 });
+    } finally {
+      await kc.close();
+      await sandbox.stop();
+    }
   });
 });
