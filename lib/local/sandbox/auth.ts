@@ -15,13 +15,24 @@ function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
-/** Finds the grant of an Authorization header (constant-time compare); 401 if there is none. */
+const digests = new WeakMap<TokenGrant, Buffer>();
+
+function grantDigest(grant: TokenGrant): Buffer {
+  let d = digests.get(grant);
+  if (!d) {
+    d = digest(grant.token);
+    digests.set(grant, d);
+  }
+  return d;
+}
+
+/** Finds the grant of an Authorization header (constant-time compare of digests); 401 if there is none. */
 export function authenticate(grants: readonly TokenGrant[], header: string | undefined): TokenGrant {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
   const presented = match?.[1];
   if (presented) {
     const presentedDigest = digest(presented);
-    for (const grant of grants) if (timingSafeEqual(digest(grant.token), presentedDigest)) return grant;
+    for (const grant of grants) if (timingSafeEqual(grantDigest(grant), presentedDigest)) return grant;
   }
   throw new ApiStatusError('Unauthorized', 'Unauthorized');
 }

@@ -1,5 +1,5 @@
 import type { ApiCore } from './core';
-import { deepEqual, isObj, metaOf, nowIso, str } from './objects';
+import { isObj, metaOf, nowIso, str } from './objects';
 import { removeOrMark } from './operations/delete';
 import type { ResourceType } from './registry';
 import type { Obj } from './schema';
@@ -174,11 +174,19 @@ const STATUS: Record<string, StatusFn> = {
   '/persistentvolumeclaims': () => ({ phase: 'Bound' }),
 };
 
-/** Strips timestamps so a recomputed status equal in substance causes no write. */
-function substance(status: unknown): unknown {
-  return JSON.parse(
-    JSON.stringify(status ?? {}, (k, v) => (k.endsWith('Time') || k === 'startTime' ? undefined : v)),
-  );
+/** Whether two statuses are equal once timestamps are ignored: a recomputed status like that causes no write. */
+function sameSubstance(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    return a.length === bs.length && a.every((item, i) => sameSubstance(item, bs[i]));
+  }
+  const keep = (k: string): boolean => !k.endsWith('Time');
+  const ak = Object.keys(a).filter(keep);
+  const bk = Object.keys(b).filter(keep);
+  return ak.length === bk.length && ak.every((k) => sameSubstance((a as Obj)[k], (b as Obj)[k]));
 }
 
 /**
@@ -243,7 +251,7 @@ export class SandboxController {
       metaOf(live).annotations !== undefined &&
       (metaOf(live).annotations as Obj)[FAIL_ROLLOUT_ANNOTATION] === 'true';
     const status = fn(live, failing, previous);
-    if (deepEqual(substance(status), substance(previous))) return;
+    if (sameSubstance(status, previous)) return;
     this.core.persist(rt, live, { ...live, status }, { dryRun: false });
   }
 

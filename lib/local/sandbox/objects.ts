@@ -47,8 +47,17 @@ export function generateName(prefix: string): string {
   return `${prefix}${suffix}`;
 }
 
+let cachedSecond = -1;
+let cachedIso = '';
+
+/** The current time as Kubernetes prints it (seconds precision), formatted once per second. */
 export function nowIso(): string {
-  return `${new Date().toISOString().slice(0, 19)}Z`;
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedIso = `${new Date(second * 1000).toISOString().slice(0, 19)}Z`;
+  }
+  return cachedIso;
 }
 
 /** Reads a dotted path (`spec.template.spec`) from an object. */
