@@ -1,0 +1,182 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
+import * as k8s from '@kubernetes/client-node';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { type EksToken, eksToken } from './eks-token';
+
+/** Assumed-role credentials last 15 minutes; renewed when less than this is left. */
+const CREDENTIAL_MARGIN_MS = 3 * 60 * 1000;
+/** Tokens are renewed when less than this is left of their 14 minutes. */
+const TOKEN_MARGIN_MS = 2 * 60 * 1000;
+
+export interface ClusterTarget {
+  /** The EKS cluster name. */
+  readonly name: string;
+  readonly region: string;
+  /** The cluster's role, which only the sync function may assume (#7); omitted: the caller's own credentials. */
+  readonly roleArn?: string;
+}
+
+export interface SessionTags {
+  readonly app?: string;
+  readonly commit?: string;
+}
+
+export class ClusterAccessError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'ClusterAccessError';
+  }
+}
+
+interface Expiring<T> {
+  readonly value: T;
+  readonly expiresAt: number;
+}
+
+/** STS session names allow [\w+=,.@-], at most 64 characters; CloudTrail shows them, so they carry app and commit. */
+export function sessionName(tags: SessionTags): string {
+  const parts = ['plumbline', tags.app, tags.commit?.slice(0, 12)].filter((p): p is string => !!p);
+  return parts
+    .join('-')
+    .replace(/[^\w+=,.@-]/g, '-')
+    .slice(0, 64);
+}
+
+/**
+ * Access to EKS clusters from Lambda: assume the cluster's role (15 minutes, cached until near
+ * expiry), describe the cluster (endpoint and CA, cached), mint the EKS bearer token (cached 14
+ * minutes less a margin) and build a KubeConfig in memory, TLS pinned to the cluster's CA.
+ */
+export class EksClusterAccess {
+  /** In-flight or settled AssumeRole calls: concurrent callers share one request. */
+  private readonly roles = new Map<string, Promise<Expiring<AwsCredentialIdentity>>>();
+  private readonly clusters = new Map<string, { endpoint: string; caData: string }>();
+  private readonly tokens = new Map<string, Expiring<EksToken>>();
+
+  constructor(
+    private readonly deps: {
+      readonly sts?: (region: string) => STSClient;
+      readonly eks?: (
+        region: string,
+        credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider | undefined,
+      ) => EKSClient;
+      /** The function's own credentials (default: the SDK's provider chain). */
+      readonly baseCredentials?: AwsCredentialIdentityProvider;
+      readonly now?: () => number;
+    } = {},
+  ) {}
+
+  private now(): number {
+    return this.deps.now?.() ?? Date.now();
+  }
+
+  async credentials(target: ClusterTarget, tags: SessionTags = {}): Promise<AwsCredentialIdentity> {
+    if (!target.roleArn) {
+      const provider =
+        this.deps.baseCredentials ?? new STSClient({ region: target.region }).config.credentials;
+      return provider();
+    }
+    const roleArn = target.roleArn;
+    const cached = this.roles.get(roleArn);
+    if (cached) {
+      const settled = await cached.catch(() => undefined);
+      if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) return settled.value;
+      if (this.roles.get(roleArn) !== cached) return this.credentials(target, tags);
+    }
+    const pending = this.assume(target, roleArn, tags);
+    this.roles.set(roleArn, pending);
+    pending.catch(() => this.roles.delete(roleArn));
+    return (await pending).value;
+  }
+
+  private async assume(
+    target: ClusterTarget,
+    roleArn: string,
+    tags: SessionTags,
+  ): Promise<Expiring<AwsCredentialIdentity>> {
+    const sts = this.deps.sts?.(target.region) ?? new STSClient({ region: target.region });
+    let out: AssumeRoleCommandOutput;
+    try {
+      out = await sts.send(
+        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(tags), DurationSeconds: 900 }),
+      );
+    } catch (err: unknown) {
+      throw new ClusterAccessError(
+        `cannot assume ${roleArn} for cluster ${target.name}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    const c = out.Credentials;
+    if (!c?.AccessKeyId || !c.SecretAccessKey)
+      throw new ClusterAccessError(`AssumeRole of ${roleArn} returned no credentials`);
+    const value: AwsCredentialIdentity = {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+      ...(c.Expiration ? { expiration: c.Expiration } : {}),
+    };
+    return { value, expiresAt: c.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 };
+  }
+
+  async describe(
+    target: ClusterTarget,
+    tags: SessionTags = {},
+  ): Promise<{ endpoint: string; caData: string }> {
+    const key = `${target.region}/${target.name}`;
+    const cached = this.clusters.get(key);
+    if (cached) return cached;
+    const credentials = await this.credentials(target, tags);
+    const eks =
+      this.deps.eks?.(target.region, credentials) ?? new EKSClient({ region: target.region, credentials });
+    let cluster;
+    try {
+      ({ cluster } = await eks.send(new DescribeClusterCommand({ name: target.name })));
+    } catch (err: unknown) {
+      throw new ClusterAccessError(
+        `cannot describe EKS cluster ${target.name} in ${target.region}: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    const endpoint = cluster?.endpoint;
+    const caData = cluster?.certificateAuthority?.data;
+    if (!endpoint || !caData)
+      throw new ClusterAccessError(
+        `EKS cluster ${target.name} has no endpoint or certificate authority yet (status ${cluster?.status ?? 'unknown'})`,
+      );
+    const described = { endpoint, caData };
+    this.clusters.set(key, described);
+    return described;
+  }
+
+  async token(target: ClusterTarget, tags: SessionTags = {}): Promise<EksToken> {
+    const key = `${target.region}/${target.name}/${target.roleArn ?? ''}`;
+    const cached = this.tokens.get(key);
+    if (cached && cached.expiresAt - this.now() > TOKEN_MARGIN_MS) return cached.value;
+    const credentials = await this.credentials(target, tags);
+    const token = await eksToken({
+      cluster: target.name,
+      region: target.region,
+      credentials,
+      now: new Date(this.now()),
+    });
+    this.tokens.set(key, { value: token, expiresAt: token.expiresAt.getTime() });
+    return token;
+  }
+
+  /** A KubeConfig for the cluster, built in memory: no file, the CA pinned, a fresh token. */
+  async kubeConfig(target: ClusterTarget, tags: SessionTags = {}): Promise<k8s.KubeConfig> {
+    const [{ endpoint, caData }, { token }] = await Promise.all([
+      this.describe(target, tags),
+      this.token(target, tags),
+    ]);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: target.name, server: endpoint, caData, skipTLSVerify: false }],
+      users: [{ name: 'plumbline', token }],
+      contexts: [{ name: target.name, cluster: target.name, user: 'plumbline' }],
+      currentContext: target.name,
+    });
+    return kc;
+  }
+}

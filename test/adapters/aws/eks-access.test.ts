@@ -1,0 +1,128 @@
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { EksClusterAccess, sessionName } from '../../../lib/adapters/aws/cluster-access';
+import { eksToken, execCredential } from '../../../lib/adapters/aws/eks-token';
+
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  sessionToken: 'session-token',
+};
+
+describe('eksToken', () => {
+  it('is k8s-aws-v1. and a base64url presigned GetCallerIdentity URL that signs the cluster header', async () => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    const { token, expiresAt } = await eksToken({ cluster: 'prod', region: 'eu-west-1', credentials, now });
+    expect(token.startsWith('k8s-aws-v1.')).toBe(true);
+    expect(token).not.toMatch(/[=+/]/);
+    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+    expect(url.host).toBe('sts.eu-west-1.amazonaws.com');
+    expect(url.searchParams.get('Action')).toBe('GetCallerIdentity');
+    expect(url.searchParams.get('Version')).toBe('2011-06-15');
+    expect(url.searchParams.get('X-Amz-Expires')).toBe('60');
+    expect(url.searchParams.get('X-Amz-SignedHeaders')).toBe('host;x-k8s-aws-id');
+    expect(url.searchParams.get('X-Amz-Credential')).toBe('AKIDEXAMPLE/20261126/eu-west-1/sts/aws4_request');
+    expect(url.searchParams.get('X-Amz-Security-Token')).toBe('session-token');
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(expiresAt.toISOString()).toBe('2026-11-26T12:14:00.000Z');
+  });
+
+  it('signs the cluster name: another cluster gives another signature', async () => {
+    const now = new Date('2026-11-26T12:00:00Z');
+    const sig = async (cluster: string) =>
+      new URL(
+        Buffer.from(
+          (await eksToken({ cluster, region: 'eu-west-1', credentials, now })).token.slice(11),
+          'base64url',
+        ).toString(),
+      ).searchParams.get('X-Amz-Signature');
+    expect(await sig('prod')).not.toBe(await sig('staging'));
+  });
+
+  it('prints an ExecCredential like aws eks get-token', async () => {
+    const token = await eksToken({
+      cluster: 'prod',
+      region: 'eu-west-1',
+      credentials,
+      now: new Date('2026-11-26T12:00:00.123Z'),
+    });
+    expect(execCredential(token)).toEqual({
+      kind: 'ExecCredential',
+      apiVersion: 'client.authentication.k8s.io/v1beta1',
+      spec: {},
+      status: { expirationTimestamp: '2026-11-26T12:14:00Z', token: token.token },
+    });
+  });
+});
+
+describe('EksClusterAccess', () => {
+  const sts = mockClient(STSClient);
+  const eks = mockClient(EKSClient);
+  afterEach(() => {
+    sts.reset();
+    eks.reset();
+  });
+
+  it('assumes the cluster role once per 15 minutes with a session name carrying app and commit, and describes the cluster once', async () => {
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIA1',
+        SecretAccessKey: 'secret',
+        SessionToken: 'tok',
+        Expiration: new Date(now + 15 * 60 * 1000),
+      },
+    });
+    eks
+      .on(DescribeClusterCommand)
+      .resolves({
+        cluster: {
+          endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+          certificateAuthority: { data: Buffer.from('CA').toString('base64') },
+        },
+      });
+    const access = new EksClusterAccess({
+      sts: () => new STSClient({ region: 'eu-west-1' }),
+      eks: () => new EKSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    });
+    const target = {
+      name: 'prod',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::123456789012:role/plumbline-prod',
+    };
+    const kc = await access.kubeConfig(target, { app: 'web', commit: '0123456789abcdef0123' });
+    expect(kc.getCurrentCluster()).toMatchObject({
+      server: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+      skipTLSVerify: false,
+    });
+    expect(kc.getCurrentUser()?.token).toMatch(/^k8s-aws-v1\./);
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: target.roleArn,
+      RoleSessionName: 'plumbline-web-0123456789ab',
+      DurationSeconds: 900,
+    });
+    now += 5 * 60 * 1000;
+    await access.kubeConfig(target, { app: 'web' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
+    expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
+    now += 9 * 60 * 1000; // 14 minutes in: credentials and token are renewed
+    await access.kubeConfig(target, { app: 'web' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('fails with a clear error when the role cannot be assumed', async () => {
+    sts.on(AssumeRoleCommand).rejects(new Error('AccessDenied: not authorized'));
+    const access = new EksClusterAccess({ sts: () => new STSClient({ region: 'eu-west-1' }) });
+    await expect(
+      access.credentials({ name: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::1:role/x' }),
+    ).rejects.toThrow('cannot assume arn:aws:iam::1:role/x for cluster prod: AccessDenied: not authorized');
+  });
+
+  it('keeps session names within what STS accepts', () => {
+    expect(sessionName({ app: 'a b/c', commit: 'deadbeefcafe1234' })).toBe('plumbline-a-b-c-deadbeefcafe');
+    expect(sessionName({ app: 'x'.repeat(80) }).length).toBe(64);
+  });
+});
