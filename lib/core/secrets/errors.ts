@@ -1,0 +1,7 @@
+/** A secret reference that cannot be resolved; the message names the object and the secret, never a value. */
+export class SecretResolutionError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SecretResolutionError';
+  }
+}
