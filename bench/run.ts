@@ -1,12 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliIo } from '../lib/cli/io';
+import { benchRender } from './render';
 import { benchSandbox } from './sandbox';
 import { benchSync } from './sync';
+import { benchWebhooks } from './webhooks';
 
 type Bench = () => Promise<Record<string, unknown>>;
 
-const BENCHES: Record<string, Bench> = { sandbox: benchSandbox, sync: benchSync };
+const BENCHES: Record<string, Bench> = {
+  sandbox: benchSandbox,
+  sync: benchSync,
+  render: benchRender,
+  webhooks: benchWebhooks,
+};
 
 /** `plumbline bench [NAME...]`: runs benchmarks, writes bench/results/NAME.json, prints the JSON. */
 export async function runBench(args: string[], io: CliIo): Promise<number> {

@@ -1,10 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
-import { PlainRenderer } from '../adapters/renderers';
-import { DEFAULT_RENDER_LIMITS, type RenderResult } from '../core/render';
+import { detectRenderer, rendererFor } from '../adapters/renderers';
+import {
+  DEFAULT_RENDER_LIMITS,
+  parseRendererConfig,
+  RENDERER_TYPES,
+  type RendererConfig,
+  RendererConfigError,
+  type RenderResult,
+} from '../core/render';
 import type { AllowList } from '../core/sync';
 import { UsageError } from './errors';
 
@@ -21,7 +28,19 @@ export const APP_OPTIONS = {
   'allow-namespaces': { type: 'string' },
   'allow-cluster-scoped': { type: 'boolean' },
   concurrency: { type: 'string' },
+  release: { type: 'string' },
+  values: { type: 'string', multiple: true },
+  'kube-version': { type: 'string' },
 } as const;
+
+/** The renderer options of every app command, for its help text. */
+export const RENDER_OPTIONS_HELP = `Renderer options:
+  --renderer auto|plain|kustomize|helm   default auto: a kustomization means kustomize, a Chart.yaml helm
+  --release NAME        helm release name (default: --app, else the directory's name)
+  --values FILE         helm values file inside the repository, relative to the current directory (repeatable)
+  --kube-version V      helm --kube-version, e.g. v1.33.0
+  (helm renders into --namespace, default "default")
+`;
 
 export interface AppFlags {
   renderer?: string;
@@ -33,6 +52,9 @@ export interface AppFlags {
   'allow-namespaces'?: string;
   'allow-cluster-scoped'?: boolean;
   concurrency?: string;
+  release?: string;
+  values?: string[];
+  'kube-version'?: string;
 }
 
 /** The repository root of a local path: the nearest ancestor holding `.git`, else the path itself. */
@@ -46,16 +68,64 @@ export function findRepoRoot(path: string): string {
   }
 }
 
+/** The app name a command uses: --app, else the app directory's name. */
+export function appNameOf(path: string, flags: AppFlags): string {
+  return flags.app ?? basename(resolve(path));
+}
+
+/** A --values path (relative to the current directory) as the repository-relative path config uses. */
+function repoRelative(file: string, repoRoot: string): string {
+  // Left as given: the validator refuses it by name rather than as a strange path.
+  if (file.startsWith('-')) return file;
+  const rel = relative(repoRoot, resolve(file));
+  return isAbsolute(rel) ? rel : rel.split(sep).join('/');
+}
+
+/** The renderer configuration the flags ask for, `auto` resolved by looking at the directory. */
+async function configOf(
+  flags: AppFlags,
+  repoRoot: string,
+  appPath: string,
+  shown: string,
+): Promise<RendererConfig> {
+  const requested = flags.renderer ?? 'auto';
+  if (!(RENDERER_TYPES as readonly string[]).includes(requested)) {
+    throw new UsageError(`unknown renderer "${requested}": use ${RENDERER_TYPES.join(', ')}`);
+  }
+  const type = requested === 'auto' ? await detectRenderer({ repoRoot, appPath }) : requested;
+  const helmFlags = ['release', 'values', 'kube-version'].filter(
+    (f) => flags[f as keyof AppFlags] !== undefined,
+  );
+  if (type !== 'helm') {
+    if (helmFlags.length > 0) {
+      throw new UsageError(
+        `--${helmFlags.join(', --')} apply to helm only; ${shown} is rendered with ${type}`,
+      );
+    }
+    return parseRendererConfig(type, 'command line');
+  }
+  const helm = {
+    releaseName: flags.release ?? appNameOf(appPath, flags),
+    namespace: flags.namespace ?? 'default',
+    ...(flags.values ? { valueFiles: flags.values.map((f) => repoRelative(f, repoRoot)) } : {}),
+    ...(flags['kube-version'] === undefined ? {} : { kubeVersion: flags['kube-version'] }),
+  };
+  return parseRendererConfig({ type: 'helm', helm }, 'command line');
+}
+
 export async function renderPath(path: string | undefined, flags: AppFlags): Promise<RenderResult> {
   if (!path) throw new UsageError('an app directory is required: plumbline <command> PATH');
   if (!existsSync(path) || !statSync(path).isDirectory()) throw new UsageError(`${path}: not a directory`);
-  const renderer = flags.renderer ?? 'plain';
-  if (renderer !== 'plain')
-    throw new UsageError(
-      `renderer "${renderer}" is not available yet (kustomize and helm: issue #4); use --renderer plain`,
-    );
   const repoRoot = resolve(flags['repo-root'] ?? findRepoRoot(path));
-  return new PlainRenderer().render({ repoRoot, appPath: resolve(path), limits: DEFAULT_RENDER_LIMITS });
+  const appPath = resolve(path);
+  let config: RendererConfig;
+  try {
+    config = await configOf(flags, repoRoot, appPath, path);
+  } catch (err: unknown) {
+    if (err instanceof RendererConfigError) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
+  return rendererFor(config).render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS });
 }
 
 export function allowListOf(flags: AppFlags): AllowList {

@@ -17,8 +17,8 @@ Commands:
   diff        what a sync would change
   sync        apply an app to a cluster (server-side apply, prune, wait)
   drift       detect-only drift check
-  audit       query and verify the audit trail                        (not built yet: issue #6)
-  eks         EKS helpers (eks token)                                 (not built yet: issue #6)
+  audit       query and verify the audit trail (audit init|query|verify)
+  eks         EKS helpers: eks token prints an ExecCredential like aws eks get-token
 
 Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
 Run 'plumbline <command> --help' for a command's options.
@@ -26,8 +26,6 @@ Run 'plumbline <command> --help' for a command's options.
 
 const NOT_BUILT: Record<string, string> = {
   local: '#8',
-  audit: '#6',
-  eks: '#6',
 };
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
@@ -39,6 +37,9 @@ const COMMANDS: Record<string, Command> = {
   diff: diffCommand,
   sync: syncCommand,
   drift: driftCommand,
+  // Loaded on demand: the AWS SDK is not needed by the other commands.
+  audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
+  eks: async (args, io) => (await import('./commands/eks.js')).eksCommand(args, io),
 };
 
 /** Errors that mean bad input (exit 2): the manifests, the policy or the command line. */
@@ -49,6 +50,9 @@ const INPUT_ERRORS = new Set([
   'PolicyError',
   'DesiredStateError',
   'InvalidSyncWaveError',
+  'SecretResolutionError',
+  'RepoConfigError',
+  'UnknownAppError',
 ]);
 
 /** Runs the CLI and returns the exit code; never throws. */

@@ -1,4 +1,4 @@
-import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, type DescribeClusterCommandOutput, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import * as k8s from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -129,7 +129,7 @@ export class EksClusterAccess {
     const credentials = await this.credentials(target, tags);
     const eks =
       this.deps.eks?.(target.region, credentials) ?? new EKSClient({ region: target.region, credentials });
-    let cluster;
+    let cluster: DescribeClusterCommandOutput['cluster'];
     try {
       ({ cluster } = await eks.send(new DescribeClusterCommand({ name: target.name })));
     } catch (err: unknown) {

@@ -1,4 +1,8 @@
-import { BatchGetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  BatchGetSecretValueCommand,
+  type BatchGetSecretValueCommandOutput,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { SecretResolutionError, type SecretStore } from '../../core/secrets';
 
 /** BatchGetSecretValue takes at most 20 secret ids per call. */
@@ -29,7 +33,7 @@ export class SecretsManagerStore implements SecretStore {
       const ids = missing.slice(i, i + BATCH);
       let nextToken: string | undefined;
       do {
-        let out;
+        let out: BatchGetSecretValueCommandOutput;
         try {
           out = await this.sm().send(
             new BatchGetSecretValueCommand({

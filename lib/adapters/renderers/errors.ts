@@ -7,3 +7,11 @@ export class RenderError extends Error {
     this.name = 'RenderError';
   }
 }
+
+/** A packaged chart (`.tgz`) that is refused; the caller names the archive in a RenderError. */
+export class TarError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(oneLine(message), options);
+    this.name = 'TarError';
+  }
+}

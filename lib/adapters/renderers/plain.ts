@@ -1,7 +1,7 @@
-import { ManifestError } from '../../core/manifests/errors';
 import { findDuplicates, parseManifests } from '../../core/manifests/parse';
 import type { RenderedManifest, Renderer, RenderInput, RenderResult } from '../../core/render';
 import { RenderError } from './errors';
+import { asRenderError } from './output';
 import { type RepoFile, RepoTree } from './repo-tree';
 
 const READ_CONCURRENCY = 32;
@@ -21,16 +21,6 @@ async function readAll(tree: RepoTree, files: readonly RepoFile[]): Promise<stri
 
 /** What kubectl apply -f -R reads, by extension, in any case. */
 const MANIFEST_FILE = /\.(ya?ml|json)$/i;
-
-/** Runs a core step, giving its ManifestError the adapter's error type (same message, as cause). */
-function asRenderError<T>(step: () => T): T {
-  try {
-    return step();
-  } catch (err: unknown) {
-    if (err instanceof ManifestError) throw new RenderError(err.message, { cause: err });
-    throw err;
-  }
-}
 
 /**
  * An app directory of plain YAML and JSON manifests, read recursively in a fixed order,

@@ -15,6 +15,23 @@ export interface RepoFile extends RepoDir {
   readonly size: number;
 }
 
+export interface WalkOptions {
+  /** Also visit names starting with '.', except `.git` (a copy for a binary needs `.env`, `.helmignore`). */
+  readonly hidden?: boolean;
+}
+
+/** What `lookup` found at a path. */
+export type Lookup =
+  | { readonly kind: 'file'; readonly file: RepoFile }
+  | { readonly kind: 'dir'; readonly dir: RepoDir }
+  | { readonly kind: 'missing' }
+  /** The path itself climbs above the root (`../x`). */
+  | { readonly kind: 'leaves' }
+  /** A symbolic link on the way resolves outside the repository. */
+  | { readonly kind: 'escapes' }
+  | { readonly kind: 'loop' }
+  | { readonly kind: 'special'; readonly what: string };
+
 interface Entry extends RepoDir {
   readonly name: string;
   /** lstat (and realpath for links), started when the directory is listed: walks overlap their I/O. */
@@ -98,13 +115,19 @@ export class RepoTree {
 
   /**
    * The files under `dir` whose names `accept` takes, depth first, names in plain string order
-   * (directories where they sort). Names starting with '.' are skipped. Every other entry is
+   * (directories where they sort). Names starting with '.' are skipped (with `hidden`, only `.git`
+   * is). Every other entry is
    * checked: a symbolic link must resolve inside the repository, special files are refused,
    * and each real directory or accepted file is visited once, which also ends link loops.
    */
-  async *files(dir: RepoDir, accept: (name: string) => boolean): AsyncGenerator<RepoFile> {
+  async *files(
+    dir: RepoDir,
+    accept: (name: string) => boolean,
+    options: WalkOptions = {},
+  ): AsyncGenerator<RepoFile> {
+    const hidden = options.hidden === true;
     const seen = new Map<string, string>([[dir.real, dir.path]]);
-    const stack = await this.children(dir);
+    const stack = await this.children(dir, hidden);
     for (let entry = stack.pop(); entry; entry = stack.pop()) {
       const { real, stats } = await (entry.followed ?? this.follow(entry));
       const isDir = stats.isDirectory();
@@ -125,12 +148,22 @@ export class RepoTree {
         yield { path: entry.path, real, size: stats.size };
         continue;
       }
-      for (const child of await this.children({ path: entry.path, real })) stack.push(child);
+      for (const child of await this.children({ path: entry.path, real }, hidden)) stack.push(child);
     }
   }
 
-  /** The text of a file from `files`, read through one descriptor, never more than stat said. */
+  /** The text of a file from `files` or `lookup`, as UTF-8 (see readBytes). */
   async readText(file: RepoFile): Promise<string> {
+    const bytes = await this.readBytes(file);
+    try {
+      return utf8.decode(bytes);
+    } catch (err: unknown) {
+      throw new RenderError(`${file.path} is not valid UTF-8 text`, { cause: err });
+    }
+  }
+
+  /** The bytes of a file from `files` or `lookup`, read through one descriptor, never more than stat said. */
+  async readBytes(file: RepoFile): Promise<Buffer> {
     const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
     let bytes: Buffer;
     try {
@@ -157,15 +190,35 @@ export class RepoTree {
       if (err instanceof RenderError) throw err;
       throw new RenderError(`cannot read ${file.path}: ${codeOf(err)}`, { cause: err });
     }
-    try {
-      return utf8.decode(bytes);
-    } catch (err: unknown) {
-      throw new RenderError(`${file.path} is not valid UTF-8 text`, { cause: err });
-    }
+    return bytes;
   }
 
-  /** Entries of a real directory, sorted, hidden ones left out; reversed, ready to pop. */
-  private async children(dir: RepoDir): Promise<Entry[]> {
+  /**
+   * What a repository-relative path ('/'-separated; `..` resolved lexically, as in a copy that holds
+   * no links) names: a file or directory inside the repository, symbolic links resolved, or why not.
+   */
+  async lookup(path: string): Promise<Lookup> {
+    const lexical = resolve(this.root, path);
+    if (!within(this.root, lexical)) return { kind: 'leaves' };
+    const logical = posix(relative(this.root, lexical)) || '.';
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (err: unknown) {
+      const code = codeOf(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { kind: 'missing' };
+      if (code === 'ELOOP') return { kind: 'loop' };
+      throw new RenderError(`cannot resolve ${logical}: ${code}`, { cause: err });
+    }
+    if (!within(this.realRoot, real)) return { kind: 'escapes' };
+    const stats = await this.stat(real, logical);
+    if (stats.isDirectory()) return { kind: 'dir', dir: { path: logical, real } };
+    if (stats.isFile()) return { kind: 'file', file: { path: logical, real, size: stats.size } };
+    return { kind: 'special', what: special(stats) };
+  }
+
+  /** Entries of a real directory, sorted, hidden ones (or only `.git`) left out; reversed, ready to pop. */
+  private async children(dir: RepoDir, hidden = false): Promise<Entry[]> {
     let names: string[];
     try {
       names = await readdir(dir.real);
@@ -173,7 +226,7 @@ export class RepoTree {
       throw new RenderError(`cannot list ${dir.path}: ${codeOf(err)}`, { cause: err });
     }
     const entries: Entry[] = names
-      .filter((name) => !name.startsWith('.'))
+      .filter((name) => (hidden ? name !== '.git' : !name.startsWith('.')))
       .sort()
       .reverse()
       .map((name) => ({

@@ -1,1 +1,4 @@
+export * from './errors';
+export * from './labels';
+export * from './options';
 export * from './port';

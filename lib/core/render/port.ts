@@ -12,6 +12,10 @@ export interface RenderLimits {
   maxAliasCount: number;
   /** Deepest nesting of mappings and sequences in one document. */
   maxDepth: number;
+  /** Wall-clock limit of one renderer process (kustomize, helm); killed when over (default 60 s). */
+  maxRenderMs?: number;
+  /** Most bytes a renderer process may write to stdout; killed when over (default 20 MiB). */
+  maxOutputBytes?: number;
 }
 
 export const DEFAULT_RENDER_LIMITS: RenderLimits = {
@@ -20,6 +24,8 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   maxDocuments: 10_000,
   maxAliasCount: 100,
   maxDepth: 64,
+  maxRenderMs: 60_000,
+  maxOutputBytes: 20 * 1024 * 1024,
 };
 
 export interface RenderInput {

@@ -36,8 +36,11 @@ function checkNoStrayPlaceholders(object: KubeObject, inSecret: boolean): void {
       }
       continue;
     }
-    if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, `${path}[${i}]`]));
-    else if (isObj(value)) {
+    if (Array.isArray(value)) {
+      value.forEach((v, i) => {
+        stack.push([v, `${path}[${i}]`]);
+      });
+    } else if (isObj(value)) {
       for (const [k, v] of Object.entries(value)) {
         if (inSecret && path === '' && (k === 'data' || k === 'stringData')) continue;
         stack.push([v, `${path}.${k}`]);

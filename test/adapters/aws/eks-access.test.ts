@@ -75,14 +75,12 @@ describe('EksClusterAccess', () => {
         Expiration: new Date(now + 15 * 60 * 1000),
       },
     });
-    eks
-      .on(DescribeClusterCommand)
-      .resolves({
-        cluster: {
-          endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
-          certificateAuthority: { data: Buffer.from('CA').toString('base64') },
-        },
-      });
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: {
+        endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+        certificateAuthority: { data: Buffer.from('CA').toString('base64') },
+      },
+    });
     const access = new EksClusterAccess({
       sts: () => new STSClient({ region: 'eu-west-1' }),
       eks: () => new EKSClient({ region: 'eu-west-1' }),

@@ -1,0 +1,3 @@
+export * from './api-gateway';
+export * from './node-http';
+export * from './response';

@@ -1,0 +1,32 @@
+export { canonicalJson } from './canonical';
+export {
+  type ChainBreak,
+  type ChainBreakReason,
+  type ChainResult,
+  ChainVerifier,
+  verifyChain,
+} from './chain';
+export { type ContentHashKey, contentHash, contentHashes } from './content-hash';
+export { AuditContentionError, AuditRecordError, CanonicalJsonError } from './errors';
+export type { AuditQuery, AuditStore, ScanOptions } from './port';
+export {
+  AUDIT_OUTCOMES,
+  AUDIT_TRIGGERS,
+  type AuditChange,
+  type AuditDraft,
+  type AuditOutcome,
+  type AuditRecord,
+  type AuditTrigger,
+  type AuditWho,
+  type ChainHead,
+  GENESIS_HASH,
+  MAX_ERROR_LENGTH,
+  MAX_REASON_LENGTH,
+  normalizeDraft,
+  recordHash,
+  sealRecord,
+  type UnsealedRecord,
+  validateCluster,
+} from './record';
+export { draftFromSync, outcomeOf, type SyncAuditContext } from './sync-draft';
+export { truncateChanges } from './truncate';

@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './fanout';
+export * from './path-index';

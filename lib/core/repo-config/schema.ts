@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { RendererConfigError } from '../render/errors';
+import { parseRendererConfig, type RendererConfig } from '../render/options';
+import { type Checked, checkCluster, checkDnsLabel, checkDuration, checkRepoPath } from './fields';
+
+/** One app of plumbline.yaml, validated, with defaults applied. */
+export interface RepoApp {
+  /** DNS label, unique in the file; labels the app's objects (`plumbline.dev/app`). */
+  readonly name: string;
+  /** Repository-relative and normalized, '.' for the root. */
+  readonly path: string;
+  readonly cluster: string;
+  /** The default namespace of the app's objects. */
+  readonly namespace: string;
+  /** From `renderer` (a name or `{ type, helm }`) and a sibling `helm` block; helm defaults to the app's name and namespace. */
+  readonly renderer: RendererConfig;
+  /** Other repository paths the app reads (kustomize bases, value files): a push touching them syncs it. */
+  readonly dependsOn: readonly string[];
+  /** Delete what Git no longer declares (default true). */
+  readonly prune: boolean;
+  /** Re-apply on drift (true) or only record and alert (false, the default). */
+  readonly selfHeal: boolean;
+  /** Wait for the applied objects to become healthy (default false). */
+  readonly wait: boolean;
+  /** As written (default `5m`). */
+  readonly timeout: string;
+  readonly timeoutSeconds: number;
+}
+
+/** plumbline.yaml at the repository root. */
+export interface RepoConfig {
+  readonly version: 1;
+  readonly apps: readonly RepoApp[];
+}
+
+export const APP_FIELDS = [
+  'name',
+  'path',
+  'cluster',
+  'namespace',
+  'renderer',
+  'helm',
+  'dependsOn',
+  'prune',
+  'selfHeal',
+  'wait',
+  'timeout',
+] as const;
+
+const MAX_APPS = 10_000;
+const MAX_DEPENDS_ON = 100;
+
+function checked<T>(check: (value: string) => Checked<T>) {
+  return z.string().transform((value, ctx): T => {
+    const result = check(value);
+    if (result.ok) return result.value;
+    ctx.issues.push({ code: 'custom', message: result.message, input: value });
+    return z.NEVER;
+  });
+}
+
+const appSchema = z
+  .strictObject({
+    name: checked(checkDnsLabel),
+    path: checked(checkRepoPath),
+    cluster: checked(checkCluster),
+    namespace: checked(checkDnsLabel),
+    renderer: z.unknown().optional(),
+    helm: z.unknown().optional(),
+    dependsOn: z.array(checked(checkRepoPath)).max(MAX_DEPENDS_ON).default([]),
+    prune: z.boolean().default(true),
+    selfHeal: z.boolean().default(false),
+    wait: z.boolean().default(false),
+    timeout: z.string().default('5m'),
+  })
+  .transform((raw, ctx): RepoApp => {
+    const timeout = checkDuration(raw.timeout);
+    if (!timeout.ok) {
+      ctx.issues.push({ code: 'custom', message: timeout.message, input: raw.timeout, path: ['timeout'] });
+    }
+    const renderer = rendererOf(raw.renderer, raw.helm, { releaseName: raw.name, namespace: raw.namespace });
+    if (!renderer.ok) {
+      // `helm.valueFiles[0] "-x" starts with '-'…` reads best as `apps[0].helm.valueFiles[0]: "-x" starts with '-'…`.
+      const field = /^(helm\.[\w.[\]]+) (.*)$/.exec(renderer.message);
+      const inside = raw.helm === undefined && raw.renderer !== undefined && typeof raw.renderer !== 'string';
+      const path = field ? [inside ? `renderer.${field[1]}` : field[1]!] : ['renderer'];
+      const message = field ? field[2]! : renderer.message;
+      ctx.issues.push({ code: 'custom', message, input: raw.renderer, path });
+    }
+    if (!timeout.ok || !renderer.ok) return z.NEVER;
+    return {
+      name: raw.name,
+      path: raw.path,
+      cluster: raw.cluster,
+      namespace: raw.namespace,
+      renderer: renderer.value,
+      dependsOn: [...new Set(raw.dependsOn)],
+      prune: raw.prune,
+      selfHeal: raw.selfHeal,
+      wait: raw.wait,
+      timeout: raw.timeout,
+      timeoutSeconds: timeout.value,
+    };
+  });
+
+export const repoConfigSchema = z.strictObject({
+  version: z.literal(1),
+  apps: z.array(appSchema).max(MAX_APPS),
+});
+
+const WHERE = 'renderer';
+
+/**
+ * `renderer: helm` with a sibling `helm:` block, or `renderer: { type: helm, helm: … }`: both reach
+ * the renderers' own validation (lib/core/render/options.ts), so the CLI and plumbline.yaml refuse the same things.
+ */
+function rendererOf(
+  renderer: unknown,
+  helm: unknown,
+  defaults: { releaseName: string; namespace: string },
+): Checked<RendererConfig> {
+  let raw: unknown = renderer ?? 'auto';
+  if (helm !== undefined) {
+    if (typeof raw !== 'string') {
+      return {
+        ok: false,
+        message: 'give helm options either in a sibling helm block or inside renderer, not both',
+      };
+    }
+    raw = { type: raw, helm };
+  }
+  try {
+    return { ok: true, value: parseRendererConfig(raw, WHERE, defaults) };
+  } catch (err: unknown) {
+    if (!(err instanceof RendererConfigError)) throw err;
+    const prefix = `${WHERE}: `;
+    return {
+      ok: false,
+      message: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message,
+    };
+  }
+}

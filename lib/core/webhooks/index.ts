@@ -1,0 +1,5 @@
+export * from './dedupe';
+export * from './errors';
+export * from './receive';
+export * from './types';
+export * from './verify';
