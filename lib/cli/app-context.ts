@@ -4,6 +4,7 @@ import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'nod
 import * as k8s from '@kubernetes/client-node';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
+import { JsonFileSecretStore } from '../adapters/secrets/json-file';
 import {
   DEFAULT_RENDER_LIMITS,
   parseRendererConfig,
@@ -12,7 +13,7 @@ import {
   RendererConfigError,
   type RenderResult,
 } from '../core/render';
-import type { AllowList } from '../core/sync';
+import type { AllowList, SecretsConfig } from '../core/sync';
 import { UsageError } from './errors';
 
 /** Options every app command shares (render takes the first four). */
@@ -31,6 +32,8 @@ export const APP_OPTIONS = {
   release: { type: 'string' },
   values: { type: 'string', multiple: true },
   'kube-version': { type: 'string' },
+  'secrets-file': { type: 'string' },
+  cluster: { type: 'string' },
 } as const;
 
 /** The renderer options of every app command, for its help text. */
@@ -55,6 +58,22 @@ export interface AppFlags {
   release?: string;
   values?: string[];
   'kube-version'?: string;
+  'secrets-file'?: string;
+  cluster?: string;
+}
+
+/**
+ * Secrets Manager references resolved from a local JSON file (`--secrets-file`), with names
+ * limited to `plumbline/<cluster>/` (`--cluster`, default `local`), as the deployment limits them.
+ */
+export function secretsOf(flags: AppFlags): SecretsConfig | undefined {
+  const cluster = flags.cluster ?? 'local';
+  if (!/^[a-zA-Z0-9][\w.-]{0,99}$/.test(cluster))
+    throw new UsageError(`--cluster "${cluster}" is not a valid cluster name`);
+  if (!flags['secrets-file']) return undefined;
+  if (!existsSync(flags['secrets-file']))
+    throw new UsageError(`secrets file ${flags['secrets-file']} not found`);
+  return { store: new JsonFileSecretStore(flags['secrets-file']), prefix: `plumbline/${cluster}/` };
 }
 
 /** The repository root of a local path: the nearest ancestor holding `.git`, else the path itself. */

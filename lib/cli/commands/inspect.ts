@@ -8,6 +8,7 @@ import {
   connect,
   outputOf,
   renderPath,
+  secretsOf,
 } from '../app-context';
 import { formatDiff, formatDrift } from '../format';
 import type { CliIo } from '../io';
@@ -41,6 +42,7 @@ export async function diffCommand(args: string[], io: CliIo): Promise<number> {
   const output = outputOf(values.output, ['json']);
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);
+  const secrets = secretsOf(flags);
   const rendered = await renderPath(positionals[0], flags);
   const ctx = connect(flags);
   try {
@@ -49,6 +51,7 @@ export async function diffCommand(args: string[], io: CliIo): Promise<number> {
       namespace: ctx.namespace,
       allow: allowListOf(flags),
       concurrency,
+      ...(secrets ? { secrets } : {}),
     });
     const entries = planDiff(inspection, (values as { prune?: boolean }).prune === true);
     io.out(
@@ -71,6 +74,7 @@ export async function driftCommand(args: string[], io: CliIo): Promise<number> {
   const output = outputOf(values.output, ['json']);
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);
+  const secrets = secretsOf(flags);
   const rendered = await renderPath(positionals[0], flags);
   const ctx = connect(flags);
   try {
@@ -79,6 +83,7 @@ export async function driftCommand(args: string[], io: CliIo): Promise<number> {
       namespace: ctx.namespace,
       allow: allowListOf(flags),
       concurrency,
+      ...(secrets ? { secrets } : {}),
     });
     const report = detectDrift(ctx.app, inspection);
     io.out(output === 'json' ? `${JSON.stringify(report)}\n` : formatDrift(report));

@@ -8,6 +8,7 @@ import {
   connect,
   outputOf,
   renderPath,
+  secretsOf,
 } from '../app-context';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
@@ -53,6 +54,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);
   const timeoutMs = parseDuration(values.timeout ?? '5m');
+  const secrets = secretsOf(flags);
   const rendered = await renderPath(positionals[0], flags);
   const ctx = connect(flags);
   const total = rendered.manifests.length;
@@ -60,7 +62,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   try {
     const result = await syncApp(
       rendered.manifests,
-      { cluster: ctx.cluster, inventory: ctx.inventory },
+      { cluster: ctx.cluster, inventory: ctx.inventory, ...(secrets ? { secrets } : {}) },
       {
         app: ctx.app,
         namespace: ctx.namespace,
