@@ -29,6 +29,13 @@ export class ClusterAccessError extends Error {
   }
 }
 
+const THROTTLING = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
 interface Expiring<T> {
   readonly value: T;
   readonly expiresAt: number;
@@ -64,6 +71,7 @@ export class EksClusterAccess {
       /** The function's own credentials (default: the SDK's provider chain). */
       readonly baseCredentials?: AwsCredentialIdentityProvider;
       readonly now?: () => number;
+      readonly sleep?: (ms: number) => Promise<void>;
     } = {},
   ) {}
 
@@ -98,8 +106,14 @@ export class EksClusterAccess {
     const sts = this.deps.sts?.(target.region) ?? new STSClient({ region: target.region });
     let out: AssumeRoleCommandOutput;
     try {
-      out = await sts.send(
-        new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName(tags), DurationSeconds: 900 }),
+      out = await this.withThrottlingRetry(() =>
+        sts.send(
+          new AssumeRoleCommand({
+            RoleArn: roleArn,
+            RoleSessionName: sessionName(tags),
+            DurationSeconds: 900,
+          }),
+        ),
       );
     } catch (err: unknown) {
       throw new ClusterAccessError(
@@ -119,6 +133,21 @@ export class EksClusterAccess {
     return { value, expiresAt: c.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 };
   }
 
+  /** STS and EKS throttle bursts (many clusters syncing at once): retried with backoff, then surfaced. */
+  private async withThrottlingRetry<T>(call: () => Promise<T>): Promise<T> {
+    const sleep =
+      this.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err: unknown) {
+        const name = err instanceof Error ? err.name : '';
+        if (attempt >= 4 || !THROTTLING.has(name)) throw err;
+        await sleep(200 * 2 ** attempt * (0.5 + Math.random() / 2));
+      }
+    }
+  }
+
   async describe(
     target: ClusterTarget,
     tags: SessionTags = {},
@@ -131,7 +160,9 @@ export class EksClusterAccess {
       this.deps.eks?.(target.region, credentials) ?? new EKSClient({ region: target.region, credentials });
     let cluster: DescribeClusterCommandOutput['cluster'];
     try {
-      ({ cluster } = await eks.send(new DescribeClusterCommand({ name: target.name })));
+      ({ cluster } = await this.withThrottlingRetry(() =>
+        eks.send(new DescribeClusterCommand({ name: target.name })),
+      ));
     } catch (err: unknown) {
       throw new ClusterAccessError(
         `cannot describe EKS cluster ${target.name} in ${target.region}: ${err instanceof Error ? err.message : String(err)}`,

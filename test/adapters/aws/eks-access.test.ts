@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -111,6 +112,49 @@ describe('EksClusterAccess', () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });
 
+  it('assumes the role again when the cached credentials have expired', async () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIA1',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(now - 1000),
+      },
+    });
+    const access = new EksClusterAccess({
+      sts: () => new STSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    });
+    const target = { name: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::1:role/x' };
+    await access.credentials(target);
+    await access.credentials(target);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('retries a throttled AssumeRole with backoff', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling' });
+    sts
+      .on(AssumeRoleCommand)
+      .rejectsOnce(throttled)
+      .resolves({
+        Credentials: {
+          AccessKeyId: 'ASIA1',
+          SecretAccessKey: 's',
+          SessionToken: 't',
+          Expiration: new Date(Date.now() + 900_000),
+        },
+      });
+    const access = new EksClusterAccess({
+      sts: () => new STSClient({ region: 'eu-west-1' }),
+      sleep: async () => undefined,
+    });
+    await expect(
+      access.credentials({ name: 'prod', region: 'eu-west-1', roleArn: 'arn:aws:iam::1:role/x' }),
+    ).resolves.toMatchObject({ accessKeyId: 'ASIA1' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
   it('fails with a clear error when the role cannot be assumed', async () => {
     sts.on(AssumeRoleCommand).rejects(new Error('AccessDenied: not authorized'));
     const access = new EksClusterAccess({ sts: () => new STSClient({ region: 'eu-west-1' }) });
@@ -122,5 +166,75 @@ describe('EksClusterAccess', () => {
   it('keeps session names within what STS accepts', () => {
     expect(sessionName({ app: 'a b/c', commit: 'deadbeefcafe1234' })).toBe('plumbline-a-b-c-deadbeefcafe');
     expect(sessionName({ app: 'x'.repeat(80) }).length).toBe(64);
+  });
+});
+
+describe('eksToken, checked the way STS checks it', () => {
+  const hmac = (key: Buffer | string, data: string): Buffer =>
+    createHmac('sha256', key).update(data, 'utf8').digest();
+  const sha256hex = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
+  // RFC 3986 encoding as SigV4 wants it.
+  const enc = (s: string): string =>
+    encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+  it('carries a signature that recomputes from the URL parameters, the cluster header and the credentials', async () => {
+    const { token } = await eksToken({
+      cluster: 'prod-eu',
+      region: 'eu-west-1',
+      credentials,
+      now: new Date('2026-11-26T12:00:00Z'),
+    });
+    const url = new URL(Buffer.from(token.slice('k8s-aws-v1.'.length), 'base64url').toString('utf8'));
+    const params = [...url.searchParams.entries()];
+    const allowed = new Set([
+      'Action',
+      'Version',
+      'X-Amz-Algorithm',
+      'X-Amz-Credential',
+      'X-Amz-Date',
+      'X-Amz-Expires',
+      'X-Amz-SignedHeaders',
+      'X-Amz-Security-Token',
+      'X-Amz-Signature',
+    ]);
+    for (const [name] of params) expect(allowed.has(name)).toBe(true);
+    const signature = url.searchParams.get('X-Amz-Signature');
+    const amzDate = url.searchParams.get('X-Amz-Date') ?? '';
+    const signedHeaders = url.searchParams.get('X-Amz-SignedHeaders') ?? '';
+    expect(signedHeaders.split(';')).toContain('x-k8s-aws-id');
+    const query = params
+      .filter(([k]) => k !== 'X-Amz-Signature')
+      .map(([k, v]) => [enc(k), enc(v)])
+      .sort(([a], [b]) => (a! < b! ? -1 : a! > b! ? 1 : 0))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&');
+    const headers: Record<string, string> = { host: url.host, 'x-k8s-aws-id': 'prod-eu' };
+    const canonicalHeaders = signedHeaders
+      .split(';')
+      .map((h) => `${h}:${headers[h]}\n`)
+      .join('');
+    const canonicalRequest = ['GET', '/', query, canonicalHeaders, signedHeaders, sha256hex('')].join('\n');
+    const scope = `${amzDate.slice(0, 8)}/eu-west-1/sts/aws4_request`;
+    const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(canonicalRequest)].join('\n');
+    let key = hmac(`AWS4${credentials.secretAccessKey}`, amzDate.slice(0, 8));
+    for (const part of ['eu-west-1', 'sts', 'aws4_request']) key = hmac(key, part);
+    expect(createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex')).toBe(signature);
+    // Another cluster name in the header would not verify.
+    headers['x-k8s-aws-id'] = 'prod-us';
+    const forged = [
+      'GET',
+      '/',
+      query,
+      signedHeaders
+        .split(';')
+        .map((h) => `${h}:${headers[h]}\n`)
+        .join(''),
+      signedHeaders,
+      sha256hex(''),
+    ].join('\n');
+    const forgedSig = createHmac('sha256', key)
+      .update(['AWS4-HMAC-SHA256', amzDate, scope, sha256hex(forged)].join('\n'), 'utf8')
+      .digest('hex');
+    expect(forgedSig).not.toBe(signature);
   });
 });
