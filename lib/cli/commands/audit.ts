@@ -83,7 +83,7 @@ function str(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
-function clientConfig(flags: Flags): DynamoDBClientConfig {
+export function clientConfig(flags: Flags): DynamoDBClientConfig {
   const endpoint = str(flags.endpoint);
   let loopback = false;
   if (endpoint !== undefined) {
@@ -108,7 +108,7 @@ function clientConfig(flags: Flags): DynamoDBClientConfig {
   };
 }
 
-function clusterOf(flags: Flags): string {
+export function clusterOf(flags: Flags): string {
   const cluster = str(flags.cluster);
   if (!cluster) throw new UsageError('--cluster C is required');
   try {

@@ -10,6 +10,7 @@ import {
   renderPath,
   secretsOf,
 } from '../app-context';
+import { appendSyncAudit } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -17,6 +18,7 @@ import type { CliIo } from '../io';
 export const SYNC_HELP = `Usage: plumbline sync PATH --app A [--kubeconfig F] [--context C] [--namespace NS]
                       [--prune] [--dry-run] [--no-force] [--concurrency N] [--wait] [--timeout 5m]
                       [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
+                      [--secrets-file F] [--cluster C] [--audit-table T [--dynamodb-endpoint URL] [--region R]]
 
 Applies an app directory to a cluster with server-side apply (field manager "plumbline").
 Exit 0 when every object synced (and, with --wait, became healthy), 1 when any failed, 2 on bad input.
@@ -42,6 +44,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       wait: { type: 'boolean' },
       timeout: { type: 'string' },
       revision: { type: 'string' },
+      'audit-table': { type: 'string' },
+      'dynamodb-endpoint': { type: 'string' },
+      region: { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -78,6 +83,11 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       },
     );
     if (progress) io.err('\n');
+    // A dry run changed nothing, so it leaves no record.
+    const auditSeq =
+      values['dry-run'] === true
+        ? undefined
+        : await appendSyncAudit(result, { ...values, ...(flags.cluster ? { cluster: flags.cluster } : {}) });
     if (output === 'json') {
       io.out(
         `${JSON.stringify({
@@ -93,9 +103,14 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
           counts: result.counts,
           durationMs: result.durationMs,
           unhealthy: result.unhealthy,
+          ...(auditSeq !== undefined ? { auditSeq } : {}),
         })}\n`,
       );
-    } else io.out(formatSync(result, values['dry-run'] === true));
+    } else {
+      io.out(formatSync(result, values['dry-run'] === true));
+      if (auditSeq !== undefined)
+        io.out(`audit record ${auditSeq} appended to the chain of cluster ${flags.cluster}\n`);
+    }
     return result.ok ? 0 : 1;
   } finally {
     await ctx.http.close();

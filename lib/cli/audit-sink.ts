@@ -1,0 +1,38 @@
+import type { SyncResult } from '../core/sync';
+
+export interface AuditFlags {
+  readonly 'audit-table'?: string;
+  readonly 'dynamodb-endpoint'?: string;
+  readonly region?: string;
+  readonly cluster?: string;
+}
+
+/**
+ * `sync --audit-table T --cluster C [--dynamodb-endpoint URL]`: the CLI's sync appends its record to
+ * the cluster's audit chain, as the Lambda does. Loaded only when asked: the AWS SDK is heavy.
+ * Returns the record's seq.
+ */
+export async function appendSyncAudit(
+  result: SyncResult,
+  flags: AuditFlags,
+  trigger: 'manual' = 'manual',
+): Promise<number | undefined> {
+  const table = flags['audit-table'];
+  if (!table) return undefined;
+  const [{ DynamoDbAuditStore }, { draftFromSync }, audit] = await Promise.all([
+    import('../adapters/aws/audit-dynamodb.js'),
+    import('../core/audit/index.js'),
+    import('./commands/audit.js'),
+  ]);
+  const cluster = audit.clusterOf({ cluster: flags.cluster });
+  const store = new DynamoDbAuditStore({
+    tableName: table,
+    clientConfig: audit.clientConfig({ endpoint: flags['dynamodb-endpoint'], region: flags.region }),
+  });
+  try {
+    const record = await store.append(cluster, draftFromSync(result, { trigger }));
+    return record.seq;
+  } finally {
+    store.close();
+  }
+}
