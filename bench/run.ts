@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliIo } from '../lib/cli/io';
+import { benchAudit } from './audit';
 import { benchRender } from './render';
 import { benchSandbox } from './sandbox';
 import { benchSync } from './sync';
@@ -13,6 +14,7 @@ const BENCHES: Record<string, Bench> = {
   sync: benchSync,
   render: benchRender,
   webhooks: benchWebhooks,
+  audit: benchAudit,
 };
 
 /** `plumbline bench [NAME...]`: runs benchmarks, writes bench/results/NAME.json, prints the JSON. */
