@@ -1,0 +1,214 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { decodeInventory, encodeInventory } from '../../core/inventory';
+import type { ObjectId } from '../../core/manifests';
+import type { InventoryStore } from '../../core/sync';
+import type { DeliveryDedupe } from '../../core/webhooks';
+
+export interface StateTableOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBClient;
+  readonly clientConfig?: DynamoDBClientConfig;
+  readonly now?: () => number;
+}
+
+/** Creates the state table (pk, sk, TTL on `ttl`) for tests and local mode; false when it exists. */
+export async function createStateTable(client: DynamoDBClient, name: string): Promise<boolean> {
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } catch (err: unknown) {
+    if (err instanceof ResourceInUseException) return false;
+    throw err;
+  }
+  await client.send(
+    new UpdateTimeToLiveCommand({
+      TableName: name,
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+    }),
+  );
+  return true;
+}
+
+class StateTable {
+  private doc: DynamoDBDocumentClient | undefined;
+  constructor(protected readonly options: StateTableOptions) {}
+
+  protected get client(): DynamoDBDocumentClient {
+    this.doc ??= DynamoDBDocumentClient.from(
+      this.options.client ?? new DynamoDBClient(this.options.clientConfig ?? {}),
+      {
+        marshallOptions: { removeUndefinedValues: true },
+      },
+    );
+    return this.doc;
+  }
+
+  protected now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+}
+
+/**
+ * The inventory of each app in DynamoDB, for the Lambda functions (the CLI keeps it in a
+ * ConfigMap): pk `CLUSTER#<cluster>`, sk `INVENTORY#<app>`; the ids gzipped, so 10,000 objects
+ * fit an item. The app's namespace is not part of the key: an app has one inventory per cluster.
+ */
+export class DynamoDbInventoryStore extends StateTable implements InventoryStore {
+  constructor(
+    options: StateTableOptions,
+    private readonly cluster: string,
+  ) {
+    super(options);
+  }
+
+  async load(app: string): Promise<ObjectId[] | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { pk: `CLUSTER#${this.cluster}`, sk: `INVENTORY#${app}` },
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) return undefined;
+    const objects = gunzipSync(Buffer.from(Item.objectsGz as Uint8Array)).toString('utf8');
+    return decodeInventory({ version: String(Item.version), objects });
+  }
+
+  async save(
+    app: string,
+    _namespace: string,
+    ids: readonly ObjectId[],
+    options: { readonly dryRun: boolean },
+  ): Promise<void> {
+    if (options.dryRun) return;
+    const data = encodeInventory(ids);
+    await this.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          pk: `CLUSTER#${this.cluster}`,
+          sk: `INVENTORY#${app}`,
+          version: data.version,
+          objectsGz: gzipSync(Buffer.from(data.objects ?? '', 'utf8')),
+          count: ids.length,
+          updatedAt: new Date(this.now()).toISOString(),
+        },
+      }),
+    );
+  }
+}
+
+/**
+ * Webhook delivery dedupe with a TTL: a conditional put that succeeds for the first delivery of
+ * a key and for one whose earlier record has expired (DynamoDB deletes expired items lazily).
+ */
+export class DynamoDbDeliveryDedupe extends StateTable implements DeliveryDedupe {
+  async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { pk: `DELIVERY#${key}`, sk: 'DELIVERY', ttl: nowSeconds + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': nowSeconds },
+        }),
+      );
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+}
+
+export type SyncClaim = 'claimed' | 'done' | 'running';
+
+/**
+ * Idempotent syncs (#6): a queue message delivered twice must apply once and write one audit
+ * record. The first delivery claims (cluster, app, commit, trigger id); a redelivery finds it
+ * `running` (another invocation holds it, until its lease passes) or `done`.
+ */
+export class DynamoDbSyncClaims extends StateTable {
+  private key(cluster: string, app: string, commit: string, triggerId: string): { pk: string; sk: string } {
+    return { pk: `SYNC#${cluster}#${app}`, sk: `${commit}#${triggerId}` };
+  }
+
+  async claim(
+    cluster: string,
+    app: string,
+    commit: string,
+    triggerId: string,
+    leaseSeconds: number,
+  ): Promise<SyncClaim> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    const key = this.key(cluster, app, commit, triggerId);
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: {
+            ...key,
+            state: 'running',
+            leaseUntil: nowSeconds + leaseSeconds,
+            ttl: nowSeconds + 7 * 86_400,
+          },
+          // A crashed invocation's claim expires with its lease, so a later redelivery can retry.
+          ConditionExpression: 'attribute_not_exists(pk) OR (#state = :running AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':running': 'running', ':now': nowSeconds },
+        }),
+      );
+      return 'claimed';
+    } catch (err: unknown) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const { Item } = await this.client.send(
+        new GetCommand({ TableName: this.options.tableName, Key: key, ConsistentRead: true }),
+      );
+      return Item?.state === 'done' ? 'done' : 'running';
+    }
+  }
+
+  async complete(
+    cluster: string,
+    app: string,
+    commit: string,
+    triggerId: string,
+    auditSeq: number | undefined,
+  ): Promise<void> {
+    const nowSeconds = Math.floor(this.now() / 1000);
+    await this.client.send(
+      new PutCommand({
+        TableName: this.options.tableName,
+        Item: {
+          ...this.key(cluster, app, commit, triggerId),
+          state: 'done',
+          auditSeq,
+          ttl: nowSeconds + 7 * 86_400,
+        },
+      }),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import {
+  createStateTable,
+  DynamoDbDeliveryDedupe,
+  DynamoDbInventoryStore,
+  DynamoDbSyncClaims,
+} from '../../../lib/adapters/aws/state-dynamodb';
+import { useDynamoDbLocal } from '../../helpers/dynamodb';
+
+const dynamo = useDynamoDbLocal();
+
+describe('DynamoDB state table', () => {
+  let table = '';
+  let now = Date.parse('2026-11-26T12:00:00Z');
+  beforeAll(async () => {
+    table = `state-${process.pid}`;
+    expect(await createStateTable(dynamo.client(), table)).toBe(true);
+    expect(await createStateTable(dynamo.client(), table)).toBe(false);
+  });
+  const options = () => ({ tableName: table, client: dynamo.client(), now: () => now });
+
+  it('keeps an inventory of 10,000 objects per app and cluster', async () => {
+    const store = new DynamoDbInventoryStore(options(), 'prod');
+    expect(await store.load('web')).toBeUndefined();
+    const ids = Array.from({ length: 10_000 }, (_, i) => ({
+      group: 'apps',
+      kind: 'Deployment',
+      namespace: `ns-${i % 10}`,
+      name: `deployment-number-${i}`,
+    }));
+    await store.save('web', 'web', ids, { dryRun: false });
+    const loaded = await store.load('web');
+    expect(loaded).toHaveLength(10_000);
+    expect(new Set(loaded?.map((id) => id.name))).toEqual(new Set(ids.map((id) => id.name)));
+    expect(await new DynamoDbInventoryStore(options(), 'staging').load('web')).toBeUndefined();
+    await store.save('web', 'web', [], { dryRun: true });
+    expect(await store.load('web')).toHaveLength(10_000);
+  });
+
+  it('deduplicates webhook deliveries until their TTL passes', async () => {
+    const dedupe = new DynamoDbDeliveryDedupe(options());
+    expect(await dedupe.firstSeen('webhook#github#abc', 3600)).toBe(true);
+    expect(await dedupe.firstSeen('webhook#github#abc', 3600)).toBe(false);
+    expect(await dedupe.firstSeen('webhook#github#def', 3600)).toBe(true);
+    now += 3601 * 1000;
+    expect(await dedupe.firstSeen('webhook#github#abc', 3600)).toBe(true);
+  });
+
+  it('lets one of two deliveries of the same sync message run, and reports it done afterwards', async () => {
+    const claims = new DynamoDbSyncClaims(options());
+    const results = await Promise.all([
+      claims.claim('prod', 'web', 'c0ffee', 'msg-1', 900),
+      claims.claim('prod', 'web', 'c0ffee', 'msg-1', 900),
+    ]);
+    expect(results.sort()).toEqual(['claimed', 'running']);
+    await claims.complete('prod', 'web', 'c0ffee', 'msg-1', 42);
+    expect(await claims.claim('prod', 'web', 'c0ffee', 'msg-1', 900)).toBe('done');
+    expect(await claims.claim('prod', 'web', 'c0ffee', 'msg-2', 900)).toBe('claimed');
+  });
+
+  it('lets a redelivery take over a claim whose lease has passed (the first invocation died)', async () => {
+    const claims = new DynamoDbSyncClaims(options());
+    expect(await claims.claim('prod', 'api', 'beef', 'msg-9', 60)).toBe('claimed');
+    expect(await claims.claim('prod', 'api', 'beef', 'msg-9', 60)).toBe('running');
+    now += 61 * 1000;
+    expect(await claims.claim('prod', 'api', 'beef', 'msg-9', 60)).toBe('claimed');
+  });
+});
