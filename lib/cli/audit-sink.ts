@@ -1,5 +1,14 @@
 import type { SyncResult } from '../core/sync';
 
+/**
+ * The HMAC key that stands in for Secret values in the content hashes of CLI records:
+ * PLUMBLINE_AUDIT_HMAC_KEY, else one derived from the cluster name — stable, so hashes compare
+ * across runs, but guessable: set the variable where Secret contents matter (#6, ADR 0006).
+ */
+export function auditHashKey(cluster: string): string {
+  return process.env.PLUMBLINE_AUDIT_HMAC_KEY ?? `plumbline-audit/${cluster}`;
+}
+
 export interface AuditFlags {
   readonly 'audit-table'?: string;
   readonly 'dynamodb-endpoint'?: string;
@@ -30,7 +39,13 @@ export async function appendSyncAudit(
     clientConfig: audit.clientConfig({ endpoint: flags['dynamodb-endpoint'], region: flags.region }),
   });
   try {
-    const record = await store.append(cluster, draftFromSync(result, { trigger }));
+    const record = await store.append(
+      cluster,
+      draftFromSync(result, {
+        trigger,
+        ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
+      }),
+    );
     return record.seq;
   } finally {
     store.close();

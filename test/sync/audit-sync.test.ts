@@ -107,6 +107,10 @@ describe('sync --audit-table and the audit trail', () => {
       | { records: { seq: number; app: string }[] };
     const list = Array.isArray(records) ? records : records.records;
     expect(list.map((r) => r.seq)).toEqual([2, 1]);
+    const changes = (list[0] as unknown as { changes: { id: string; contentHash?: string }[] }).changes;
+    expect(changes.find((c) => c.id === '/Secret/default/shop-secret')?.contentHash).toMatch(
+      /^[0-9a-f]{64}$/,
+    );
     expect(
       (
         await runCli([

@@ -10,7 +10,7 @@ import {
   renderPath,
   secretsOf,
 } from '../app-context';
-import { appendSyncAudit } from '../audit-sink';
+import { appendSyncAudit, auditHashKey } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -78,6 +78,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         force: values['no-force'] !== true,
         concurrency,
         wait: values.wait === true,
+        ...(values['audit-table'] ? { contentHashKey: auditHashKey(flags.cluster ?? 'local') } : {}),
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
       },

@@ -1,3 +1,4 @@
+import { type ContentHashKey, contentHashes } from '../audit/content-hash';
 import { formatId, groupOf, type ObjectId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
@@ -26,6 +27,11 @@ export interface SyncOptions {
   readonly timeoutMs: number;
   readonly pollMs?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * Key of the HMAC that stands in for Secret values in content hashes (#6): when set, the result
+   * carries a content hash of every desired object for the audit record.
+   */
+  readonly contentHashKey?: ContentHashKey;
 }
 
 export interface SecretsConfig {
@@ -53,6 +59,8 @@ export interface SyncResult {
   readonly unhealthy: Unhealthy[];
   /** True when nothing failed and everything waited for is healthy. */
   readonly ok: boolean;
+  /** contentHash() of each desired object by formatId, when SyncOptions.contentHashKey is set. */
+  readonly contentHashes?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -281,6 +289,14 @@ export async function syncApp(
     durationMs: Math.round(now() - started),
     unhealthy,
     ok: !failed && unhealthy.length === 0,
+    ...(options.contentHashKey !== undefined
+      ? {
+          contentHashes: contentHashes(
+            desired.map((d) => d.object),
+            options.contentHashKey,
+          ),
+        }
+      : {}),
   };
 }
 
