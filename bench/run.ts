@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliIo } from '../lib/cli/io';
 import { benchAudit } from './audit';
+import { benchGit } from './git';
+import { benchLambda } from './lambda';
 import { benchRender } from './render';
 import { benchSandbox } from './sandbox';
 import { benchSync } from './sync';
@@ -15,6 +17,8 @@ const BENCHES: Record<string, Bench> = {
   render: benchRender,
   webhooks: benchWebhooks,
   audit: benchAudit,
+  git: benchGit,
+  lambda: benchLambda,
 };
 
 /** `plumbline bench [NAME...]`: runs benchmarks, writes bench/results/NAME.json, prints the JSON. */

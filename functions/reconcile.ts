@@ -1,0 +1,98 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ScheduledEvent } from 'aws-lambda';
+import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
+import { GitSources } from './shared/git';
+import { SERVICE_NAME } from './shared/metric-names';
+import type { BranchHead, RepoConfigSource } from './shared/ports';
+import { enqueue, type SyncMessage } from './shared/queue';
+
+export interface ReconcileDeps {
+  readonly deployment: Deployment;
+  readonly queueUrl: string;
+  readonly sqs: SQSClient;
+  readonly repoConfig: RepoConfigSource;
+  readonly branchHead: BranchHead;
+  readonly logger?: Logger;
+}
+
+export interface ReconcileResult {
+  readonly enqueued: number;
+  /** Repositories whose head or plumbline.yaml could not be read: retried on the next tick. */
+  readonly failedRepositories: readonly string[];
+}
+
+/**
+ * The schedule → one drift-check message per app per cluster, read from each repository's
+ * plumbline.yaml at its branch head. A repository that fails does not stop the others.
+ */
+export function createReconcileHandler(
+  deps: () => ReconcileDeps,
+): (event: ScheduledEvent) => Promise<ReconcileResult> {
+  return async (event) => {
+    const d = deps();
+    const logger = d.logger ?? defaultLogger;
+    logger.resetKeys();
+    logger.appendKeys({ scheduleId: event.id });
+    const clusters = new Set(d.deployment.clusters.map((c) => c.name));
+    const messages: SyncMessage[] = [];
+    const failedRepositories: string[] = [];
+    for (const repo of d.deployment.repositories) {
+      try {
+        const commit = await d.branchHead(repo.url, repo.branch);
+        const config = await d.repoConfig.load(repo.url, commit);
+        for (const app of config.apps) {
+          if (!clusters.has(app.cluster)) {
+            logger.warn('app targets a cluster this deployment does not allow', {
+              repo: repo.url,
+              app: app.name,
+              cluster: app.cluster,
+              commit,
+            });
+            continue;
+          }
+          messages.push({
+            repo: repo.url,
+            cluster: app.cluster,
+            app: app.name,
+            commit,
+            ref: `refs/heads/${repo.branch}`,
+            trigger: 'schedule',
+            triggerId: event.id,
+          });
+        }
+      } catch (err: unknown) {
+        failedRepositories.push(repo.url);
+        const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        logger.error('repository skipped', { repo: repo.url, error: error.split('\n')[0] });
+      }
+    }
+    const enqueued = await enqueue(d.sqs, d.queueUrl, messages);
+    logger.info('drift checks enqueued', { enqueued, failedRepositories });
+    if (failedRepositories.length === d.deployment.repositories.length && failedRepositories.length > 0) {
+      // Every repository failed: fail the invocation so EventBridge retries and the error metric shows it.
+      throw new Error(`no repository could be read (${failedRepositories.length})`);
+    }
+    return { enqueued, failedRepositories };
+  };
+}
+
+const defaultLogger = new Logger({ serviceName: SERVICE_NAME });
+let production: ReconcileDeps | undefined;
+
+function productionDeps(): ReconcileDeps {
+  production ??= (() => {
+    const deployment = deploymentFromEnv();
+    const git = new GitSources(deployment.repositories);
+    return {
+      deployment,
+      queueUrl: requiredEnv('QUEUE_URL'),
+      sqs: new SQSClient({}),
+      repoConfig: git.repoConfig,
+      branchHead: git.branchHead,
+    };
+  })();
+  return production;
+}
+
+export const handler = createReconcileHandler(productionDeps);

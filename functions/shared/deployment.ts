@@ -1,0 +1,63 @@
+import type { Provider } from '../../lib/core/webhooks';
+
+/** What the stack tells the functions (env PLUMBLINE_DEPLOYMENT, written by infra/constructs/plumbline.ts). */
+export interface Deployment {
+  readonly repositories: readonly DeployedRepository[];
+  readonly clusters: readonly DeployedCluster[];
+}
+
+export interface DeployedRepository {
+  readonly url: string;
+  readonly branch: string;
+  readonly provider: Provider;
+  readonly credentialsSecretArn?: string;
+}
+
+export interface DeployedCluster {
+  readonly name: string;
+  readonly region: string;
+  readonly roleArn: string;
+  readonly allowedNamespaces: readonly string[];
+  readonly clusterScoped: boolean;
+}
+
+export class DeploymentConfigError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'DeploymentConfigError';
+  }
+}
+
+export function requiredEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (!value) throw new DeploymentConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): Deployment {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(requiredEnv('PLUMBLINE_DEPLOYMENT', env));
+  } catch (err: unknown) {
+    if (err instanceof DeploymentConfigError) throw err;
+    throw new DeploymentConfigError('PLUMBLINE_DEPLOYMENT is not JSON', { cause: err });
+  }
+  const d = raw as Partial<Deployment> | null;
+  if (!d || !Array.isArray(d.repositories) || !Array.isArray(d.clusters)) {
+    throw new DeploymentConfigError('PLUMBLINE_DEPLOYMENT needs repositories and clusters');
+  }
+  return d as Deployment;
+}
+
+/** Clone URLs compared the way git hosts vary them: case-insensitive host, optional `.git`, no trailing slash. */
+export function sameRepository(a: string, b: string): boolean {
+  return normalizeUrl(a) === normalizeUrl(b);
+}
+
+function normalizeUrl(url: string): string {
+  return url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .toLowerCase();
+}

@@ -1,0 +1,91 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type GitCredential, GitSource, staticCredentials } from '../../lib/adapters/git';
+import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { parseRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
+import type { DeployedRepository } from './deployment';
+import type { BranchHead, ChangedPaths, RepoConfigSource } from './ports';
+
+const PLUMBLINE_YAML_MAX_BYTES = 1024 * 1024;
+
+/**
+ * Git sources per repository, kept for the life of the container: the cache under
+ * PLUMBLINE_CACHE_DIR (Lambda's /tmp) makes later invocations fetch incrementally.
+ */
+export class GitSources {
+  private readonly sources = new Map<string, Promise<GitSource>>();
+
+  constructor(
+    private readonly repositories: readonly DeployedRepository[],
+    private readonly secrets: SecretsManagerClient = new SecretsManagerClient({}),
+    private readonly cacheDir: string = process.env.PLUMBLINE_CACHE_DIR ?? join(tmpdir(), 'plumbline-git'),
+  ) {}
+
+  source(url: string): Promise<GitSource> {
+    let source = this.sources.get(url);
+    if (!source) {
+      source = this.create(url);
+      this.sources.set(url, source);
+      source.catch(() => this.sources.delete(url));
+    }
+    return source;
+  }
+
+  private async create(url: string): Promise<GitSource> {
+    const repo = this.repositories.find((r) => r.url === url);
+    if (!repo) throw new Error(`repository ${url} is not part of this deployment`);
+    let credential: GitCredential | undefined;
+    if (repo.credentialsSecretArn) {
+      const out = await this.secrets.send(new GetSecretValueCommand({ SecretId: repo.credentialsSecretArn }));
+      const parsed: unknown = JSON.parse(out.SecretString ?? '{}');
+      const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+      if (typeof p.token === 'string') credential = { token: p.token };
+      else if (typeof p.username === 'string' && typeof p.password === 'string')
+        credential = { username: p.username, password: p.password };
+      else
+        throw new Error(
+          `the git credentials of ${url} must be JSON with "token" or "username" and "password"`,
+        );
+    }
+    return new GitSource({ url, credentials: staticCredentials(credential), cacheDir: this.cacheDir });
+  }
+
+  /** plumbline.yaml at a commit (fetched on demand). */
+  readonly repoConfig: RepoConfigSource = {
+    load: async (url: string, commit: string): Promise<RepoConfig> => {
+      const source = await this.source(url);
+      const branch = this.repositories.find((r) => r.url === url)?.branch ?? 'main';
+      await source.ensureCommit(`refs/heads/${branch}`, commit);
+      const text = await source.readFile(commit, 'plumbline.yaml', PLUMBLINE_YAML_MAX_BYTES);
+      if (!text) throw new Error(`plumbline.yaml is missing in ${url} at ${commit.slice(0, 12)}`);
+      return parseRepoConfig(text.toString('utf8'));
+    },
+  };
+
+  readonly changedPaths: ChangedPaths = async (url, before, after) => {
+    const source = await this.source(url);
+    const paths = await source.changedPaths(before, after);
+    if (!paths) throw new Error(`cannot diff ${before.slice(0, 12)}..${after.slice(0, 12)} of ${url}`);
+    return paths;
+  };
+
+  readonly branchHead: BranchHead = async (url, branch) =>
+    (await this.source(url)).resolve(`refs/heads/${branch}`);
+
+  /** The job's repository as the sync pipeline reads it. */
+  async reader(url: string) {
+    const source = await this.source(url);
+    return {
+      ensureCommit: (ref: string, commit: string) => source.ensureCommit(ref, commit),
+      readFile: (commit: string, path: string, maxBytes: number) => source.readFile(commit, path, maxBytes),
+      materialize: async (commit: string, paths: readonly string[]) => {
+        const dir = await mkdtemp(join(tmpdir(), 'plumbline-app-'));
+        const [first, ...rest] = paths;
+        await source.readApp(commit, first ?? '.', dir, DEFAULT_RENDER_LIMITS, rest);
+        return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+      },
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { App, Aws, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ClusterAccessStack } from './cluster-access-stack';
+import type { PlumblineConfig } from './config';
+import { isRemoteCluster } from './constructs/plumbline';
+import { PlumblineStack } from './plumbline-stack';
+
+/** The app of cdk.json: the main stack, and one ClusterAccessStack per cluster in another account or region. */
+export function buildApp(config: PlumblineConfig, app = new App()): App {
+  const main = new PlumblineStack(app, config.stackName, {
+    env: config.env,
+    description: 'Plumbline: serverless GitOps for EKS',
+    plumbline: config,
+  });
+  for (const cluster of config.clusters) {
+    if (!isRemoteCluster(cluster, main)) continue;
+    const account = cluster.account ?? config.env?.account;
+    new ClusterAccessStack(app, `${config.stackName}-access-${cluster.name}`, {
+      env: { account, region: cluster.region },
+      description: `Plumbline access to EKS cluster ${cluster.name}`,
+      cluster,
+      // A literal ARN: the stacks are in different accounts, so no cross-stack reference.
+      syncRoleArn: `arn:${Aws.PARTITION}:iam::${config.env?.account}:role/${config.stackName}-sync`,
+    });
+  }
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+  return app;
+}

@@ -1,0 +1,186 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+export const CONFIG_FILE = 'plumbline.config.json';
+export const WEBHOOK_PROVIDERS = ['github', 'gitlab', 'bitbucket', 'gitea', 'generic'] as const;
+export type WebhookProviderName = (typeof WEBHOOK_PROVIDERS)[number];
+
+/** A repository the deployment syncs from (#7). */
+export interface RepositoryProps {
+  /** HTTPS clone URL, as the git host's push payload names it. */
+  readonly url: string;
+  readonly branch: string;
+  readonly provider: WebhookProviderName;
+  /** Secrets Manager secret (by name) with the git credentials; omitted for a public repository. */
+  readonly credentialsSecretName?: string;
+}
+
+/** A cluster the deployment may target: the trust boundary of what a repository can change. */
+export interface ClusterProps {
+  /** The EKS cluster name; also names its IAM role (`plumbline-<name>`) and secrets (`plumbline/<name>/*`). */
+  readonly name: string;
+  readonly region: string;
+  /** The cluster's account when it differs from the deployment's: deploy ClusterAccessStack there. */
+  readonly account?: string;
+  readonly allowedNamespaces: readonly string[];
+  /** Whether cluster-scoped kinds (Namespaces, CRDs, ClusterRoles) may be applied. */
+  readonly clusterScoped: boolean;
+}
+
+/** Where the sync function runs to reach private cluster endpoints (one VPC: a function attaches to one). */
+export interface NetworkProps {
+  readonly vpcId: string;
+  readonly subnetIds: readonly string[];
+  readonly availabilityZones: readonly string[];
+  /** Security groups to attach; omitted: the stack creates one with egress only. */
+  readonly securityGroupIds?: readonly string[];
+}
+
+export interface PlumblineProps {
+  readonly repositories: readonly RepositoryProps[];
+  readonly clusters: readonly ClusterProps[];
+  /** An EventBridge schedule expression for drift checks (default `rate(10 minutes)`). */
+  readonly schedule?: string;
+  readonly alarmEmail?: string;
+  readonly alarmTopicArn?: string;
+  readonly network?: NetworkProps;
+  /** Days to keep function and access logs (default 90). */
+  readonly logRetentionDays?: number;
+}
+
+export interface PlumblineConfig extends PlumblineProps {
+  readonly stackName: string;
+  /** Optional: synth stays environment-agnostic without it, and needs no credentials either way. */
+  readonly env?: { readonly account: string; readonly region: string };
+}
+
+export class PlumblineConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly string[],
+  ) {
+    const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+    super(`${file}: ${issues[0] ?? 'invalid'}${more}`);
+    this.name = 'PlumblineConfigError';
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
+
+const label = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letters, digits, -)');
+const account = z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id');
+const region = z.string().regex(REGION, 'must be an AWS region such as eu-west-1');
+
+const repository = z.strictObject({
+  url: z.url({ protocol: /^https$/, error: 'must be an https:// clone URL' }),
+  branch: z.string().min(1).max(255),
+  provider: z.enum(WEBHOOK_PROVIDERS),
+  credentialsSecretName: z
+    .string()
+    .regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name')
+    .optional(),
+});
+
+const cluster = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[a-zA-Z][-a-zA-Z0-9]{0,49}$/, 'must be an EKS cluster name (at most 50 characters)'),
+  region,
+  account: account.optional(),
+  allowedNamespaces: z.array(label).min(1, 'must list at least one namespace').max(50),
+  clusterScoped: z.boolean().default(false),
+});
+
+const schema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    stackName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/)
+      .default('Plumbline'),
+    env: z.strictObject({ account, region }).optional(),
+    repositories: z.array(repository).min(1, 'must list at least one repository'),
+    clusters: z.array(cluster).min(1, 'must list at least one cluster'),
+    schedule: z.string().regex(SCHEDULE, 'must be rate(N minutes) or cron(...)').optional(),
+    alarmEmail: z.email().optional(),
+    alarmTopicArn: z
+      .string()
+      .regex(/^arn:aws[-a-z]*:sns:[-a-z0-9]+:\d{12}:[\w-]+$/, 'must be an SNS topic ARN')
+      .optional(),
+    network: z
+      .strictObject({
+        vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id'),
+        subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id')).min(1),
+        availabilityZones: z.array(z.string().min(1)).min(1),
+        securityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
+          .optional(),
+      })
+      .optional(),
+    logRetentionDays: z.number().int().min(1).max(3653).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    config.clusters.forEach((c, i) => {
+      if (names.has(c.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'name'],
+          message: `duplicate cluster ${c.name}`,
+        });
+      names.add(c.name);
+    });
+    const urls = new Set<string>();
+    config.clusters.forEach((c, i) => {
+      if (c.account && c.account !== config.env?.account && !config.env)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', i, 'account'],
+          message: 'a cluster in another account needs env.account (the trusted sync role lives there)',
+        });
+    });
+    config.repositories.forEach((r, i) => {
+      if (urls.has(r.url))
+        ctx.addIssue({ code: 'custom', path: ['repositories', i, 'url'], message: 'duplicate repository' });
+      urls.add(r.url);
+    });
+  });
+
+function where(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i ? '.' : ''}${String(p)}`)).join('');
+}
+
+/** Validates a parsed config: every mistake becomes one line `path: message`. */
+export function parsePlumblineConfig(raw: unknown, file = CONFIG_FILE): PlumblineConfig {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw new PlumblineConfigError(
+      file,
+      result.error.issues.map((issue) => `${where(issue.path) || '(root)'}: ${issue.message}`),
+    );
+  }
+  const { $schema: _ignored, ...config } = result.data;
+  return config;
+}
+
+export function loadPlumblineConfig(file = CONFIG_FILE): PlumblineConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    const code = (err as { code?: unknown } | null)?.code;
+    throw new PlumblineConfigError(file, [
+      code === 'ENOENT' ? 'file not found' : `cannot read: ${String(code)}`,
+    ]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err: unknown) {
+    throw new PlumblineConfigError(file, [`not JSON: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return parsePlumblineConfig(raw, file);
+}

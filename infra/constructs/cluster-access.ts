@@ -1,0 +1,89 @@
+import { Aws, CfnRule, Fn, Validations } from 'aws-cdk-lib';
+import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
+import { ArnPrincipal, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import type { ClusterProps } from '../config';
+
+export const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
+export const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+
+/** Fixed, so that a stack in another account can name the role before either exists. */
+export function clusterRoleName(cluster: string): string {
+  return `plumbline-${cluster}`;
+}
+
+export function clusterRoleArn(cluster: string, account: string): string {
+  return `arn:${Aws.PARTITION}:iam::${account}:role/${clusterRoleName(cluster)}`;
+}
+
+export interface ClusterAccessProps {
+  readonly cluster: ClusterProps;
+  /** The sync function's role: the only principal the cluster role trusts. */
+  readonly syncRoleArn: string;
+}
+
+/**
+ * A cluster's IAM role and its EKS access entry, in the cluster's account and region. The role may
+ * describe that one cluster and read `plumbline/<cluster>/*` secrets, nothing else; the access entry
+ * gives it edit rights in the allowed namespaces, and cluster admin only where `clusterScoped` (#7).
+ */
+export class ClusterAccess extends Construct {
+  readonly role: Role;
+  readonly accessEntry: CfnAccessEntry;
+
+  constructor(scope: Construct, id: string, props: ClusterAccessProps) {
+    super(scope, id);
+    const { cluster } = props;
+    const clusterArn = `arn:${Aws.PARTITION}:eks:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster/${cluster.name}`;
+    const secretsArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:plumbline/${cluster.name}/*`;
+    this.role = new Role(this, 'Role', {
+      roleName: clusterRoleName(cluster.name),
+      description: `Plumbline sync access to EKS cluster ${cluster.name}`,
+      assumedBy: new ArnPrincipal(props.syncRoleArn),
+      inlinePolicies: {
+        cluster: new PolicyDocument({
+          statements: [
+            new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [clusterArn] }),
+            new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretsArn] }),
+            // BatchGetSecretValue has no resource-level permissions; it returns only the secrets that
+            // GetSecretValue above allows, so `*` here widens nothing.
+            new PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+          ],
+        }),
+      },
+    });
+    const accessPolicies: CfnAccessEntry.AccessPolicyProperty[] = [
+      {
+        policyArn: EDIT_POLICY,
+        accessScope: { type: 'namespace', namespaces: [...cluster.allowedNamespaces] },
+      },
+    ];
+    if (cluster.clusterScoped) {
+      accessPolicies.push({ policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: 'cluster' } });
+    }
+    this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
+      clusterName: cluster.name,
+      principalArn: this.role.roleArn,
+      type: 'STANDARD',
+      accessPolicies,
+    });
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'BatchGetSecretValue supports no resource-level permissions; it returns only the secrets GetSecretValue allows (plumbline/<cluster>/*).',
+    });
+    Validations.of(this.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:plumbline/${cluster.name}/*]`,
+      reason: 'A cluster reads only its own secrets: everything under plumbline/<cluster>/.',
+    });
+    // CloudFormation is regional: an access entry can only be made in the cluster's region.
+    new CfnRule(this, 'ClusterRegion', {
+      assertions: [
+        {
+          assert: Fn.conditionEquals(Aws.REGION, cluster.region),
+          assertDescription: `cluster ${cluster.name} is in ${cluster.region}: deploy this stack there, or use ClusterAccessStack`,
+        },
+      ],
+    });
+  }
+}

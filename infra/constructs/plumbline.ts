@@ -1,0 +1,228 @@
+import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
+import { Aws, CfnOutput, Duration, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
+import { type ISecurityGroup, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { projectRoot } from '../bundling';
+import type { ClusterProps, PlumblineProps } from '../config';
+import { ClusterAccess, clusterRoleArn } from './cluster-access';
+import { PlumblineData } from './data';
+import { Monitoring } from './monitoring';
+import { PlumblineFunction } from './plumbline-function';
+import { SyncQueue } from './sync-queue';
+
+export interface PlumblineConstructProps extends PlumblineProps {
+  /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync`). */
+  readonly syncRoleName?: string;
+  /** Where functions/ is (default: found from this file). */
+  readonly projectRoot?: string;
+  /** The kubectl/helm layer (default: KubectlV33Layer from the npm package); tests pass a stand-in to skip its 36 MB asset. */
+  readonly kubectlLayer?: (scope: Construct) => ILayerVersion;
+}
+
+/** Whether the cluster's role and access entry must be made by a ClusterAccessStack elsewhere. */
+export function isRemoteCluster(cluster: ClusterProps, stack: Stack): boolean {
+  const account = Token.isUnresolved(stack.account) ? undefined : stack.account;
+  const region = Token.isUnresolved(stack.region) ? undefined : stack.region;
+  return (!!cluster.account && cluster.account !== account) || (!!region && cluster.region !== region);
+}
+
+/** The whole deployment of #7: webhook → FIFO queue → sync, the schedule → reconcile, audit and state tables. */
+export class Plumbline extends Construct {
+  readonly data: PlumblineData;
+  readonly queue: SyncQueue;
+  readonly webhook: PlumblineFunction;
+  readonly sync: PlumblineFunction;
+  readonly reconcile: PlumblineFunction;
+  readonly webhookSecret: Secret;
+  readonly api: HttpApi;
+  readonly clusterAccess: Record<string, ClusterAccess> = {};
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: PlumblineConstructProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const root = props.projectRoot ?? projectRoot();
+    const logRetention = (props.logRetentionDays ?? 90) as RetentionDays;
+    const syncTimeout = Duration.minutes(10);
+
+    this.data = new PlumblineData(this, 'Data');
+    this.queue = new SyncQueue(this, 'SyncQueue', {
+      visibilityTimeout: syncTimeout.plus(Duration.minutes(5)),
+    });
+    this.webhookSecret = new Secret(this, 'WebhookSecret', {
+      description: 'Plumbline webhook secret: paste into the git host webhook settings',
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+    });
+    const gitSecrets = props.repositories.flatMap((repo, i) =>
+      repo.credentialsSecretName
+        ? [
+            {
+              url: repo.url,
+              secret: Secret.fromSecretNameV2(this, `GitCredentials${i}`, repo.credentialsSecretName),
+            },
+          ]
+        : [],
+    );
+
+    const syncRoleName = props.syncRoleName ?? `${stack.stackName}-sync`;
+    const clusterRoles = props.clusters.map((cluster) => {
+      const remote = isRemoteCluster(cluster, stack);
+      const account = cluster.account ?? (Token.isUnresolved(stack.account) ? Aws.ACCOUNT_ID : stack.account);
+      return { cluster, remote, roleArn: clusterRoleArn(cluster.name, account) };
+    });
+    const deployment = {
+      repositories: props.repositories.map((repo) => ({
+        url: repo.url,
+        branch: repo.branch,
+        provider: repo.provider,
+        credentialsSecretArn: gitSecrets.find((g) => g.url === repo.url)?.secret.secretArn,
+      })),
+      clusters: clusterRoles.map(({ cluster, roleArn }) => ({
+        name: cluster.name,
+        region: cluster.region,
+        roleArn,
+        allowedNamespaces: cluster.allowedNamespaces,
+        clusterScoped: cluster.clusterScoped,
+      })),
+    };
+    const environment = {
+      PLUMBLINE_DEPLOYMENT: stack.toJsonString(deployment),
+      QUEUE_URL: this.queue.queue.queueUrl,
+      STATE_TABLE: this.data.stateTable.tableName,
+    };
+
+    const common = { root, logRetention, environment };
+    this.webhook = new PlumblineFunction(this, 'Webhook', {
+      ...common,
+      name: 'webhook',
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      // GitHub waits 10 s for an answer.
+      timeout: Duration.seconds(9),
+      environment: { ...environment, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
+    });
+    this.reconcile = new PlumblineFunction(this, 'Reconcile', {
+      ...common,
+      name: 'reconcile',
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.minutes(5),
+    });
+    this.sync = new PlumblineFunction(this, 'Sync', {
+      ...common,
+      name: 'sync',
+      roleName: syncRoleName,
+      // The kubectl and helm binaries of the layer are x86-64.
+      architecture: Architecture.X86_64,
+      memorySize: 2048,
+      timeout: syncTimeout,
+      layers: [props.kubectlLayer?.(this) ?? new KubectlV33Layer(this, 'KubectlLayer')],
+      ephemeralStorageSize: Size.gibibytes(4),
+      vpc: props.network ? this.network(props.network) : undefined,
+      environment: {
+        ...environment,
+        AUDIT_TABLE: this.data.auditTable.tableName,
+        // The git cache and rendered trees live in the function's ephemeral storage.
+        PLUMBLINE_CACHE_DIR: '/tmp/plumbline',
+      },
+    });
+
+    // Grants: each function gets what its handler calls, nothing more.
+    this.webhookSecret.grantRead(this.webhook.role);
+    this.data.stateTable.grant(this.webhook.role, 'dynamodb:PutItem');
+    for (const fn of [this.webhook, this.reconcile]) this.queue.queue.grantSendMessages(fn.role);
+    for (const fn of [this.webhook, this.reconcile, this.sync]) {
+      for (const g of gitSecrets) g.secret.grantRead(fn.role);
+    }
+    // The audit trail is append-only: records are put, never updated or deleted (docs/adr/0009).
+    this.data.auditTable.grant(this.sync.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query');
+    this.data.auditKey.grantEncryptDecrypt(this.sync.role);
+    Validations.of(this.sync.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.data.auditTable.node.defaultChild as CfnTable)}.Arn>/index/*]`,
+      reason:
+        'Query on the audit table indexes (byApp, byCommit) is read-only; writes are PutItem on the table alone.',
+    });
+    this.data.stateTable.grantReadWriteData(this.sync.role);
+    this.sync.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sts:AssumeRole'], resources: clusterRoles.map((c) => c.roleArn) }),
+    );
+    this.sync.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['events:PutEvents'],
+        resources: [`arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:event-bus/default`],
+      }),
+    );
+    this.sync.fn.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize: 1, reportBatchItemFailures: true }),
+    );
+
+    for (const { cluster, remote } of clusterRoles) {
+      if (remote) continue;
+      this.clusterAccess[cluster.name] = new ClusterAccess(this, `Cluster-${cluster.name}`, {
+        cluster,
+        syncRoleArn: this.sync.role.roleArn,
+      });
+    }
+
+    new Rule(this, 'Schedule', {
+      description: 'Plumbline drift check of every app',
+      schedule: Schedule.expression(props.schedule ?? 'rate(10 minutes)'),
+      targets: [new LambdaFunction(this.reconcile.fn, { retryAttempts: 2 })],
+    });
+
+    this.api = new HttpApi(this, 'Api', { description: 'Plumbline webhooks', createDefaultStage: false });
+    this.api.addRoutes({
+      path: '/webhooks/{provider}',
+      methods: [HttpMethod.POST],
+      integration: new HttpLambdaIntegration('Webhook', this.webhook.fn),
+    });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    new HttpStage(this, 'ApiStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit: 50, burstLimit: 100 },
+      accessLogSettings: { destination: new LogGroupLogDestination(accessLogs) },
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      queue: this.queue.queue,
+      deadLetterQueue: this.queue.deadLetterQueue,
+      alarmEmail: props.alarmEmail,
+      alarmTopicArn: props.alarmTopicArn,
+    });
+
+    new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/<provider>` });
+    new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
+    new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
+    new CfnOutput(this, 'SyncRoleArn', { value: this.sync.role.roleArn });
+  }
+
+  private network(net: NonNullable<PlumblineProps['network']>) {
+    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: net.vpcId,
+      availabilityZones: [...net.availabilityZones],
+    });
+    const subnets = { subnets: net.subnetIds.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id)) };
+    const securityGroups: ISecurityGroup[] = net.securityGroupIds
+      ? net.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id))
+      : [
+          new SecurityGroup(this, 'SyncSecurityGroup', {
+            vpc,
+            description: 'Plumbline sync function',
+            allowAllOutbound: true,
+          }),
+        ];
+    return { vpc, subnets, securityGroups };
+  }
+}

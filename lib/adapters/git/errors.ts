@@ -1,0 +1,47 @@
+import { oneLine } from '../../core/manifests/errors';
+
+export type GitSourceErrorCode =
+  | 'url'
+  | 'auth'
+  | 'not-found'
+  | 'ref-not-found'
+  | 'missing-commit'
+  | 'too-large'
+  | 'network'
+  /** Writing an app's files to the local destination failed. */
+  | 'io';
+
+/** A repository that cannot be reached, resolved or fetched; one line, credentials never included. */
+export class GitSourceError extends Error {
+  constructor(
+    message: string,
+    readonly code: GitSourceErrorCode,
+    options?: ErrorOptions,
+  ) {
+    super(oneLine(message), options);
+    this.name = 'GitSourceError';
+  }
+}
+
+export type GitTreeErrorCode = 'path' | 'submodule' | 'symlink' | 'mode' | 'missing' | 'limit';
+
+/** A tree entry that is refused or over a limit; the message names its path in the repository. */
+export class GitTreeError extends Error {
+  constructor(
+    message: string,
+    readonly code: GitTreeErrorCode,
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(oneLine(message), options);
+    this.name = 'GitTreeError';
+  }
+}
+
+/** The message of a caught value, whatever realm its Error class came from. */
+export function messageOf(err: unknown): string {
+  if (typeof err === 'object' && err !== null && 'message' in err && typeof err.message === 'string') {
+    return err.message;
+  }
+  return String(err);
+}

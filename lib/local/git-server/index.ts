@@ -1,0 +1,3 @@
+export type { GitServerAuth } from './auth';
+export { GitServerError } from './errors';
+export { type GitServer, type GitServerOptions, type GitServerRequest, startGitServer } from './server';

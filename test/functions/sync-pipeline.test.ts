@@ -1,0 +1,169 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { GitSources } from '../../functions/shared/git';
+import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
+import {
+  createStateTable,
+  DynamoDbInventoryStore,
+  DynamoDbSyncClaims,
+} from '../../lib/adapters/aws/state-dynamodb';
+import { KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
+import { rendererFor } from '../../lib/adapters/renderers';
+import { JsonFileSecretStore } from '../../lib/adapters/secrets/json-file';
+import { runSyncJob, type SyncJob, type SyncJobPorts } from '../../lib/core/pipeline';
+import { Redactor } from '../../lib/core/redact';
+import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { useDynamoDbLocal } from '../helpers/dynamodb';
+import { fixturePath } from '../helpers/fixtures';
+import { commitFiles, type GitFixture, makeWorkRepo, push, startGitFixture, tempDir } from '../helpers/git';
+
+const dynamo = useDynamoDbLocal();
+
+const PLUMBLINE_YAML = `version: 1
+apps:
+  - name: shop
+    path: apps/shop
+    cluster: prod
+    namespace: default
+    selfHeal: false
+`;
+
+/** The sync Lambda's pipeline (functions/sync.ts) with real parts: a git server, the sandbox, DynamoDB Local. */
+describe('runSyncJob', () => {
+  let sandbox: Sandbox;
+  let gitFixture: GitFixture;
+  let url: string;
+  let commit: string;
+  let ports: SyncJobPorts;
+  let audit: DynamoDbAuditStore;
+  const events: Record<string, unknown>[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ controllerDelayMs: 10 });
+    gitFixture = await startGitFixture();
+    url = await gitFixture.bare('config');
+    const work = await makeWorkRepo(url);
+    const files: Record<string, string> = { 'plumbline.yaml': PLUMBLINE_YAML };
+    for (const f of ['config.yaml', 'deployment.yaml', 'service.json'])
+      files[`apps/shop/${f}`] = readFileSync(fixturePath('apps', 'shop', f), 'utf8');
+    files['apps/other/cm.yaml'] = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: not-for-shop\n';
+    commit = await commitFiles(work, files, 'first');
+    await push(work);
+    const stateTable = `state-${process.pid}`;
+    await createStateTable(dynamo.client(), stateTable);
+    const auditTable = await dynamo.newAuditTable();
+    audit = new DynamoDbAuditStore({ tableName: auditTable, client: dynamo.client() });
+    const git = new GitSources(
+      [{ url, branch: 'main', provider: 'github' }],
+      undefined,
+      tempDir('git-cache'),
+    );
+    const secretsFile = join(tempDir('secrets'), 'secrets.json');
+    writeFileSync(secretsFile, '{}');
+    ports = {
+      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
+      repo: await git.reader(url),
+      renderer: (config) => rendererFor(config),
+      render: (renderer, repoRoot, appPath) =>
+        renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
+      connect: async () => {
+        const kc = new k8s.KubeConfig();
+        kc.loadFromString(sandbox.kubeconfig);
+        const http = new KubeHttp(kc);
+        return {
+          cluster: new KubernetesCluster(http),
+          inventory: new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, 'prod'),
+          close: () => http.close(),
+        };
+      },
+      secrets: { store: new JsonFileSecretStore(secretsFile), prefix: 'plumbline/prod/' },
+      audit,
+      publish: async (detail) => {
+        events.push(detail);
+      },
+      remainingMs: () => 600_000,
+    };
+  });
+  afterAll(async () => {
+    await gitFixture.stop();
+    await sandbox.stop();
+  });
+
+  const job = (trigger: SyncJob['trigger'], triggerId: string): SyncJob => ({
+    repo: url,
+    cluster: 'prod',
+    app: 'shop',
+    commit,
+    ref: 'refs/heads/main',
+    trigger,
+    triggerId,
+  });
+  const policy = { allowedNamespaces: ['default'], clusterScoped: false };
+
+  it('fetches the commit, renders only the app, applies it, and records and publishes the outcome', async () => {
+    const result = await runSyncJob(job('webhook', 'delivery-1'), ports, policy, new Redactor());
+    expect(result).toMatchObject({ status: 'synced', outcome: 'succeeded', auditSeq: 1 });
+    expect(
+      (await sandbox.core.get(sandbox.core.registry.lookup('apps', 'v1', 'deployments')!, 'default', 'shop'))
+        ?.metadata,
+    ).toBeDefined();
+    expect(
+      sandbox.core.get(sandbox.core.registry.lookup('', 'v1', 'configmaps')!, 'default', 'not-for-shop'),
+    ).toBeUndefined();
+    expect(events[0]).toMatchObject({
+      cluster: 'prod',
+      app: 'shop',
+      commit,
+      outcome: 'succeeded',
+      auditSeq: 1,
+    });
+    const [record] = await audit.query({ cluster: 'prod', limit: 1 });
+    expect(record).toMatchObject({
+      app: 'shop',
+      commit,
+      trigger: 'webhook',
+      deliveryId: 'delivery-1',
+      repo: url,
+    });
+  });
+
+  it('runs a redelivered message once: the second delivery is a duplicate and writes no record', async () => {
+    expect(await runSyncJob(job('webhook', 'delivery-1'), ports, policy, new Redactor())).toEqual({
+      status: 'duplicate',
+    });
+    expect((await audit.query({ cluster: 'prod' })).length).toBe(1);
+  });
+
+  it('checks a detect-only app for drift on the schedule and records the drifted object without changing it', async () => {
+    const deployments = sandbox.core.registry.lookup('apps', 'v1', 'deployments')!;
+    const live = sandbox.core.get(deployments, 'default', 'shop')!;
+    sandbox.core.persist(
+      deployments,
+      live,
+      { ...live, spec: { ...(live.spec as object), replicas: 9 } },
+      { dryRun: false },
+    );
+    const result = await runSyncJob(job('schedule', 'tick-1'), ports, policy, new Redactor());
+    expect(result).toMatchObject({ status: 'drift-checked', outcome: 'drift' });
+    const [record] = await audit.query({ cluster: 'prod', limit: 1 });
+    expect(record?.changes).toEqual([
+      { id: 'apps/Deployment/default/shop', action: 'skipped', reason: 'drift: .spec.replicas' },
+    ]);
+    expect(sandbox.core.get(deployments, 'default', 'shop')).toMatchObject({ spec: { replicas: 9 } });
+  });
+
+  it('records a refused app (namespace outside the allow-list) as a failed sync without retrying', async () => {
+    const result = await runSyncJob(
+      job('webhook', 'delivery-2'),
+      ports,
+      { allowedNamespaces: ['elsewhere'], clusterScoped: false },
+      new Redactor(),
+    );
+    expect(result).toMatchObject({ status: 'failed', outcome: 'failed' });
+    const [record] = await audit.query({ cluster: 'prod', limit: 1 });
+    expect(record?.error).toMatch(/namespace "default".*not allowed/);
+    expect((await audit.query({ cluster: 'prod' })).map((r) => r.seq)).toEqual([3, 2, 1]);
+  });
+});

@@ -1,0 +1,175 @@
+import 'aws-sdk-client-mock-jest';
+import { createHash } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { SyncMessage } from '../../functions/shared/queue';
+import { createWebhookHandler, type WebhookDeps } from '../../functions/webhook';
+import { createStateTable, DynamoDbDeliveryDedupe } from '../../lib/adapters/aws/state-dynamodb';
+import { parseRepoConfig } from '../../lib/core/repo-config';
+import { useDynamoDbLocal } from '../helpers/dynamodb';
+import {
+  captureOutput,
+  DEPLOYMENT,
+  githubPush,
+  httpApiEvent,
+  PUSH,
+  REPO,
+  REPO_CONFIG,
+  SECRET,
+} from './events';
+
+const db = useDynamoDbLocal();
+const sqsMock = mockClient(SQSClient);
+const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/111111111111/plumbline.fifo';
+let table = '';
+let n = 0;
+
+beforeAll(async () => {
+  table = 'state-webhook';
+  await createStateTable(db.client(), table);
+});
+beforeEach(() => {
+  sqsMock.reset();
+  sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+});
+
+function handlerWith(overrides: Partial<WebhookDeps> = {}) {
+  const loads: string[] = [];
+  const deps: WebhookDeps = {
+    deployment: DEPLOYMENT,
+    queueUrl: QUEUE,
+    sqs: new SQSClient({ region: 'eu-west-1' }),
+    dedupe: new DynamoDbDeliveryDedupe({ tableName: table, client: db.client() }),
+    secret: async () => SECRET,
+    repoConfig: {
+      load: async (url, commit) => {
+        loads.push(`${url}@${commit}`);
+        return REPO_CONFIG;
+      },
+    },
+    logger: new Logger({ serviceName: 'plumbline' }),
+    metrics: new Metrics({ namespace: 'Plumbline', serviceName: 'plumbline' }),
+    ...overrides,
+  };
+  return { handler: createWebhookHandler(() => deps), loads };
+}
+
+const delivery = () => `delivery-${process.pid}-${++n}`;
+const sent = (): SyncMessage[] =>
+  sqsMock
+    .commandCalls(SendMessageBatchCommand)
+    .flatMap((c) => c.args[0].input.Entries ?? [])
+    .map((e) => JSON.parse(e.MessageBody!) as SyncMessage);
+const body = (r: APIGatewayProxyStructuredResultV2) => JSON.parse(String(r.body)) as Record<string, unknown>;
+
+describe('functions/webhook', () => {
+  it('enqueues one message per changed app of an allowed cluster, grouped by cluster, and answers 202', async () => {
+    const { handler, loads } = handlerWith();
+    const id = delivery();
+    const { result, output } = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(result.statusCode).toBe(202);
+    expect(body(result)).toMatchObject({ kind: 'push', deliveryId: id, enqueued: 2 });
+    expect(loads).toEqual([`${REPO}@${PUSH.after}`]);
+    const entries = sqsMock.commandCalls(SendMessageBatchCommand)[0]!.args[0].input.Entries!;
+    expect(entries.map((e) => [e.MessageGroupId, JSON.parse(e.MessageBody!).app])).toEqual([
+      ['prod', 'web'],
+      ['stage', 'web-stage'],
+    ]);
+    expect(entries[0]!.MessageDeduplicationId).toBe(
+      createHash('sha256').update(['prod', 'web', PUSH.after].join('\0')).digest('hex'),
+    );
+    expect(sent()[0]).toEqual({
+      repo: REPO,
+      cluster: 'prod',
+      app: 'web',
+      commit: PUSH.after,
+      ref: 'refs/heads/main',
+      trigger: 'webhook',
+      triggerId: id,
+    });
+    expect(output).toContain(`"deliveryId":"${id}`);
+    expect(output).toContain('app targets a cluster this deployment does not allow');
+    expect(output).not.toContain(SECRET);
+    expect(output).not.toContain('"pusher"');
+    expect(output).not.toContain(PUSH.before);
+  });
+
+  it('answers a redelivery 200 duplicate and enqueues nothing (dedupe in DynamoDB Local)', async () => {
+    const { handler } = handlerWith();
+    const id = delivery();
+    await captureOutput(() => handler(githubPush(PUSH, id)));
+    sqsMock.resetHistory();
+    const { result } = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(result.statusCode).toBe(200);
+    expect(body(result)).toMatchObject({ kind: 'duplicate', duplicate: true });
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  it('refuses a bad signature with 401, reads no config and enqueues nothing', async () => {
+    const { handler, loads } = handlerWith();
+    const { result } = await captureOutput(() => handler(githubPush(PUSH, delivery(), 'wrong-secret')));
+    expect(result.statusCode).toBe(401);
+    expect(loads).toEqual([]);
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+  });
+
+  it('refuses a body over 1 MiB with 413 and a payload it cannot read with 400', async () => {
+    const { handler } = handlerWith();
+    const big = await captureOutput(() =>
+      handler(githubPush({ ...PUSH, pad: 'x'.repeat(1_100_000) }, delivery())),
+    );
+    expect(big.result.statusCode).toBe(413);
+    const bad = githubPush('not an object', delivery());
+    const malformed = await captureOutput(() => handler(bad));
+    expect(malformed.result.statusCode).toBe(400);
+  });
+
+  it('answers 404 for a provider no repository uses', async () => {
+    const { handler } = handlerWith();
+    const { result } = await captureOutput(() => handler(httpApiEvent('{}', {}, 'gitlab')));
+    expect(result.statusCode).toBe(404);
+  });
+
+  it('sends a push that changes plumbline.yaml in batches of 10', async () => {
+    const apps = Array.from(
+      { length: 23 },
+      (_, i) => `  - { name: app-${i}, path: apps/a${i}, cluster: prod, namespace: apps }`,
+    );
+    const config = parseRepoConfig(`version: 1\napps:\n${apps.join('\n')}\n`);
+    const { handler } = handlerWith({ repoConfig: { load: async () => config } });
+    const push = {
+      ...PUSH,
+      commits: [{ id: PUSH.after, added: [], removed: [], modified: ['plumbline.yaml'] }],
+    };
+    const { result } = await captureOutput(() => handler(githubPush(push, delivery())));
+    expect(body(result)).toMatchObject({ enqueued: 23 });
+    const sizes = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries!.length);
+    expect(sizes).toEqual([10, 10, 3]);
+  });
+
+  it('retries entries SQS refuses once, then answers 500 without the cause in the body', async () => {
+    sqsMock.on(SendMessageBatchCommand).resolves({
+      Successful: [],
+      Failed: [{ Id: '0', Code: 'InternalError', SenderFault: false, Message: 'boom' }],
+    });
+    const { handler } = handlerWith();
+    const { result, output } = await captureOutput(() => handler(githubPush(PUSH, delivery())));
+    expect(result.statusCode).toBe(500);
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+    expect(String(result.body)).not.toContain('boom');
+    expect(output).toContain('1 of 2 sync messages not enqueued');
+  });
+
+  it('ignores a push to another branch without reading the repository', async () => {
+    const { handler, loads } = handlerWith();
+    const { result } = await captureOutput(() =>
+      handler(githubPush({ ...PUSH, ref: 'refs/heads/feature' }, delivery())),
+    );
+    expect(result.statusCode).toBe(202);
+    expect(body(result)).toMatchObject({ enqueued: 0 });
+    expect(loads).toEqual([]);
+  });
+});

@@ -1,0 +1,163 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { ClusterAccessStack } from '../../infra/cluster-access-stack';
+import { PlumblineConfigError, parsePlumblineConfig } from '../../infra/config';
+import { KUBECTL_LAYER_ARN, nagFindings, PROPS, synth } from './stack';
+
+describe('PlumblineStack resources', () => {
+  const { template } = synth();
+
+  it('runs the sync function on x86_64 Node 22 with the kubectl layer and 4 GiB of /tmp', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['x86_64'],
+      Layers: [KUBECTL_LAYER_ARN],
+      EphemeralStorage: { Size: 4096 },
+      TracingConfig: { Mode: 'Active' },
+      Environment: { Variables: Match.objectLike({ NODE_OPTIONS: '--enable-source-maps' }) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Timeout: 9 });
+  });
+
+  it('feeds the sync function one message at a time and reports partial failures', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('routes POST /webhooks/{provider} to the webhook function, throttled and access-logged', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /webhooks/{provider}' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AccessLogSettings: { DestinationArn: Match.anyValue() },
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it('triggers reconcile on the configured schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
+  });
+
+  it('alarms on the dead-letter queue, sync failures and drift, to an encrypted topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    for (const metric of ['ApproximateNumberOfMessagesVisible', 'SyncFailed', 'DriftDetected']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metric,
+        Threshold: 1,
+        AlarmActions: [Match.anyValue()],
+      });
+    }
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('generates the webhook secret and reads git credentials by name', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    const json = JSON.stringify(template.toJSON());
+    expect(json).toContain(':secret:plumbline/git/platform-config-??????');
+  });
+
+  it('runs the sync function in the configured VPC', () => {
+    const vpc = synth({
+      ...PROPS,
+      network: {
+        vpcId: 'vpc-0abc',
+        subnetIds: ['subnet-0a', 'subnet-0b'],
+        availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      },
+    });
+    vpc.template.hasResourceProperties('AWS::Lambda::Function', {
+      Architectures: ['x86_64'],
+      VpcConfig: { SubnetIds: ['subnet-0a', 'subnet-0b'], SecurityGroupIds: [Match.anyValue()] },
+    });
+    expect(nagFindings(vpc.stack)).toEqual([]);
+  });
+
+  it('leaves clusters of other accounts to ClusterAccessStack', () => {
+    const other = synth({
+      ...PROPS,
+      clusters: [
+        {
+          name: 'edge',
+          region: 'us-east-1',
+          account: '222222222222',
+          allowedNamespaces: ['edge'],
+          clusterScoped: false,
+        },
+      ],
+    });
+    other.template.resourceCountIs('AWS::EKS::AccessEntry', 0);
+    const assume = JSON.stringify(other.template.toJSON());
+    expect(assume).toContain(':iam::222222222222:role/plumbline-edge');
+  });
+});
+
+describe('ClusterAccessStack', () => {
+  const app = new App({ builtinCloudFormationValidation: false });
+  const stack = new ClusterAccessStack(app, 'Access', {
+    env: { account: '222222222222', region: 'us-east-1' },
+    cluster: {
+      name: 'edge',
+      region: 'us-east-1',
+      account: '222222222222',
+      allowedNamespaces: ['edge'],
+      clusterScoped: false,
+    },
+    syncRoleArn: 'arn:aws:iam::111111111111:role/Plumbline-sync',
+  });
+  const template = Template.fromStack(stack);
+
+  it('trusts the sync role of the Plumbline account only, and scopes the access entry', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'plumbline-edge',
+      AssumeRolePolicyDocument: {
+        Statement: [{ Principal: { AWS: 'arn:aws:iam::111111111111:role/Plumbline-sync' } }],
+      },
+    });
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'edge',
+      AccessPolicies: [{ AccessScope: { Type: 'namespace', Namespaces: ['edge'] } }],
+    });
+    expect(nagFindings(stack)).toEqual([]);
+  });
+});
+
+describe('parsePlumblineConfig', () => {
+  it('reports every mistake on its own line with its path', () => {
+    let error: unknown;
+    try {
+      parsePlumblineConfig({
+        repositories: [{ url: 'http://x', branch: 'main', provider: 'svn' }],
+        clusters: [{ name: 'prod', region: 'nowhere', allowedNamespaces: [] }],
+        extra: 1,
+      });
+    } catch (err: unknown) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(PlumblineConfigError);
+    const issues = (error as PlumblineConfigError).issues;
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^repositories\[0\]\.url: must be an https:\/\/ clone URL$/),
+        expect.stringMatching(/^repositories\[0\]\.provider: /),
+        expect.stringMatching(/^clusters\[0\]\.region: must be an AWS region/),
+        expect.stringMatching(/^clusters\[0\]\.allowedNamespaces: must list at least one namespace$/),
+        expect.stringMatching(/extra/),
+      ]),
+    );
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('accepts the example plumbline.config.json', () => {
+    const config = parsePlumblineConfig(require('../../plumbline.config.json'));
+    expect(config.stackName).toBe('Plumbline');
+    expect(config.clusters[0]?.clusterScoped).toBe(false);
+  });
+});

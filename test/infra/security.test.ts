@@ -1,0 +1,196 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { auditTableDefinition } from '../../lib/adapters/aws/audit-table';
+import { nagFindings, PROPS, synth } from './stack';
+
+const { stack, template } = synth();
+type Statement = { Action: string | string[]; Effect: string; Resource: unknown; Principal?: unknown };
+
+function rolePolicies(rolePrefix: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  return Object.values(policies)
+    .filter((p) => JSON.stringify(p.Properties.Roles).includes(rolePrefix))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+}
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const logicalId = (type: string, match: (props: Record<string, unknown>) => boolean): string => {
+  const found = Object.entries(template.findResources(type)).find(([, r]) => match(r.Properties ?? {}));
+  if (!found) throw new Error(`no ${type} matches`);
+  return found[0];
+};
+
+describe('PlumblineStack security properties', () => {
+  const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync');
+
+  it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
+    expect(nagFindings(stack)).toEqual([]);
+  });
+
+  it('creates the audit table with the public key schema of lib/adapters/aws/audit-table.ts', () => {
+    const def = auditTableDefinition('x');
+    const id = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes !== undefined);
+    const props = template.toJSON().Resources[id].Properties;
+    const byName = (a: { AttributeName?: string }, b: { AttributeName?: string }) =>
+      String(a.AttributeName).localeCompare(String(b.AttributeName));
+    expect([...props.AttributeDefinitions].sort(byName)).toEqual([...def.AttributeDefinitions!].sort(byName));
+    expect(props.KeySchema).toEqual(def.KeySchema);
+    expect(props.BillingMode).toBe(def.BillingMode);
+    const indexes = props.GlobalSecondaryIndexes.map((g: Record<string, unknown>) => ({
+      IndexName: g.IndexName,
+      KeySchema: g.KeySchema,
+      Projection: g.Projection,
+    }));
+    expect(indexes).toEqual(def.GlobalSecondaryIndexes);
+  });
+
+  it('protects the audit table: PITR, deletion protection, customer-managed key, retained', () => {
+    const audit = template.findResources('AWS::DynamoDB::Table', {
+      Properties: { GlobalSecondaryIndexes: Match.anyValue() },
+    });
+    const tables = Object.values(audit);
+    expect(tables).toHaveLength(1);
+    const table = tables[0]!;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(table.Properties).toMatchObject({
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      Description: 'Plumbline audit trail',
+    });
+  });
+
+  it('expires state table items on ttl', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('never lets any role update or delete audit records', () => {
+    const auditId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes !== undefined);
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const onAudit = all.filter((s) => JSON.stringify(s.Resource).includes(auditId));
+    expect(onAudit.length).toBeGreaterThan(0);
+    for (const s of onAudit) {
+      expect(actions(s).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    }
+    expect(JSON.stringify(all)).not.toMatch(/dynamodb:\*/);
+  });
+
+  it('lets the sync role assume only the cluster roles', () => {
+    const assume = rolePolicies(syncRole).filter((s) => actions(s).includes('sts:AssumeRole'));
+    expect(assume).toHaveLength(1);
+    const resources = JSON.stringify(assume[0]!.Resource);
+    expect(resources).toContain(':role/plumbline-prod');
+    expect(resources).toContain(':role/plumbline-platform');
+    expect(resources).not.toContain('*');
+  });
+
+  it('trusts only the sync role in each cluster role', () => {
+    for (const cluster of PROPS.clusters) {
+      template.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: `plumbline-${cluster.name}`,
+        AssumeRolePolicyDocument: {
+          Statement: [
+            {
+              Action: 'sts:AssumeRole',
+              Effect: 'Allow',
+              Principal: { AWS: { 'Fn::GetAtt': [syncRole, 'Arn'] } },
+            },
+          ],
+        },
+      });
+    }
+  });
+
+  it('scopes each cluster role to its cluster and its plumbline/<cluster>/* secrets', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      RoleName: 'plumbline-prod',
+      Policies: [
+        {
+          PolicyDocument: {
+            Statement: [
+              {
+                Action: 'eks:DescribeCluster',
+                Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':cluster/prod$')])] },
+              },
+              {
+                Action: 'secretsmanager:GetSecretValue',
+                Resource: { 'Fn::Join': ['', Match.arrayWith([':secret:plumbline/prod/*'])] },
+              },
+              { Action: 'secretsmanager:BatchGetSecretValue', Resource: '*' },
+            ],
+          },
+        },
+      ],
+    });
+  });
+
+  it('scopes access entries to the allowed namespaces, and cluster-wide only where clusterScoped', () => {
+    template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'prod',
+      Type: 'STANDARD',
+      AccessPolicies: [
+        {
+          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+          AccessScope: { Type: 'namespace', Namespaces: ['apps', 'monitoring'] },
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::EKS::AccessEntry', {
+      ClusterName: 'platform',
+      AccessPolicies: [
+        { AccessScope: { Type: 'namespace', Namespaces: ['infra'] } },
+        {
+          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+          AccessScope: { Type: 'cluster' },
+        },
+      ],
+    });
+  });
+
+  it('encrypts the FIFO queue and its dead-letter queue with a rotating key and enforces TLS', () => {
+    template.resourceCountIs('AWS::SQS::Queue', 2);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      FifoQueue: true,
+      KmsMasterKeyId: Match.anyValue(),
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
+  });
+
+  it('gives every function an explicit log group with retention', () => {
+    template.resourceCountIs('AWS::Lambda::Function', 3);
+    const groups = template.findResources('AWS::Logs::LogGroup');
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      const ref = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(groups[ref]?.Properties.RetentionInDays).toBe(90);
+    }
+  });
+
+  it('does not attach AWS managed policies to any role', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
