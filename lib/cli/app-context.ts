@@ -34,6 +34,9 @@ export const APP_OPTIONS = {
   'kube-version': { type: 'string' },
   'secrets-file': { type: 'string' },
   cluster: { type: 'string' },
+  repo: { type: 'string' },
+  ref: { type: 'string' },
+  'verify-signatures': { type: 'string', multiple: true },
 } as const;
 
 /** The renderer options of every app command, for its help text. */
@@ -43,6 +46,12 @@ export const RENDER_OPTIONS_HELP = `Renderer options:
   --values FILE         helm values file inside the repository, relative to the current directory (repeatable)
   --kube-version V      helm --kube-version, e.g. v1.33.0
   (helm renders into --namespace, default "default")
+
+Source options (instead of PATH):
+  --repo URL            a Git repository over HTTPS; the app is found in its plumbline.yaml by --app
+                        (token for private repositories: PLUMBLINE_GIT_TOKEN)
+  --ref REF             branch, tag or full ref (default main)
+  --verify-signatures openpgp:KEYS.asc|ssh:ALLOWED_SIGNERS   refuse a commit not signed by these keys (repeatable)
 `;
 
 export interface AppFlags {
@@ -60,6 +69,40 @@ export interface AppFlags {
   'kube-version'?: string;
   'secrets-file'?: string;
   cluster?: string;
+  repo?: string;
+  ref?: string;
+  'verify-signatures'?: string[];
+}
+
+export interface RenderInput {
+  readonly rendered: RenderResult;
+  /** With --repo: the commit rendered, the app's namespace from plumbline.yaml, the verified signer. */
+  readonly commit?: string;
+  readonly appNamespace?: string;
+  readonly signer?: string;
+}
+
+/** The app's manifests from a local PATH, or with --repo from a Git repository and its plumbline.yaml. */
+export async function renderInput(path: string | undefined, flags: AppFlags): Promise<RenderInput> {
+  if (!flags.repo) {
+    if (flags.ref || flags['verify-signatures'])
+      throw new UsageError('--ref and --verify-signatures need --repo URL');
+    return { rendered: await renderPath(path, flags) };
+  }
+  if (path) throw new UsageError('give either PATH or --repo URL, not both');
+  const { renderFromRepo } = await import('./repo-source.js');
+  const out = await renderFromRepo({
+    url: flags.repo,
+    ...(flags.ref ? { ref: flags.ref } : {}),
+    ...(flags.app ? { app: flags.app } : {}),
+    ...(flags['verify-signatures'] ? { verifySignatures: flags['verify-signatures'] } : {}),
+  });
+  return {
+    rendered: out.rendered,
+    commit: out.commit,
+    appNamespace: out.app.namespace,
+    ...(out.signer ? { signer: out.signer } : {}),
+  };
 }
 
 /**
@@ -172,7 +215,7 @@ export interface ClusterContext {
   readonly app: string;
 }
 
-export function connect(flags: AppFlags): ClusterContext {
+export function connect(flags: AppFlags, appNamespace?: string): ClusterContext {
   if (!flags.app) throw new UsageError('--app NAME is required');
   const kc = new k8s.KubeConfig();
   const file =
@@ -197,7 +240,7 @@ export function connect(flags: AppFlags): ClusterContext {
     http,
     cluster,
     inventory: new ConfigMapInventoryStore(cluster),
-    namespace: flags.namespace ?? contextNamespace ?? 'default',
+    namespace: flags.namespace ?? appNamespace ?? contextNamespace ?? 'default',
     app: flags.app,
   };
 }

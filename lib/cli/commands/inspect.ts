@@ -7,7 +7,7 @@ import {
   concurrencyOf,
   connect,
   outputOf,
-  renderPath,
+  renderInput,
   secretsOf,
 } from '../app-context';
 import { formatDiff, formatDrift } from '../format';
@@ -43,8 +43,9 @@ export async function diffCommand(args: string[], io: CliIo): Promise<number> {
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);
   const secrets = secretsOf(flags);
-  const rendered = await renderPath(positionals[0], flags);
-  const ctx = connect(flags);
+  const input = await renderInput(positionals[0], flags);
+  const rendered = input.rendered;
+  const ctx = connect(flags, input.appNamespace);
   try {
     const inspection = await inspectApp(rendered.manifests, ctx.cluster, ctx.inventory, {
       app: ctx.app,
@@ -75,8 +76,9 @@ export async function driftCommand(args: string[], io: CliIo): Promise<number> {
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);
   const secrets = secretsOf(flags);
-  const rendered = await renderPath(positionals[0], flags);
-  const ctx = connect(flags);
+  const input = await renderInput(positionals[0], flags);
+  const rendered = input.rendered;
+  const ctx = connect(flags, input.appNamespace);
   try {
     const inspection = await inspectApp(rendered.manifests, ctx.cluster, ctx.inventory, {
       app: ctx.app,

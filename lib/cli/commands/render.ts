@@ -7,7 +7,7 @@ import {
   appNameOf,
   outputOf,
   RENDER_OPTIONS_HELP,
-  renderPath,
+  renderInput,
 } from '../app-context';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
@@ -33,7 +33,7 @@ export async function renderCommand(args: string[], io: CliIo): Promise<number> 
   }
   const output = outputOf(values.output, ['yaml', 'json']) ?? 'yaml';
   const flags = values as AppFlags;
-  const result = await renderPath(positionals[0], flags);
+  const result = (await renderInput(positionals[0], flags)).rendered;
   let manifests: typeof result.manifests;
   try {
     manifests = labelManifests(result.manifests, appNameOf(positionals[0] ?? '.', flags));

@@ -7,7 +7,7 @@ import {
   concurrencyOf,
   connect,
   outputOf,
-  renderPath,
+  renderInput,
   secretsOf,
 } from '../app-context';
 import { appendSyncAudit, auditHashKey } from '../audit-sink';
@@ -60,8 +60,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   const concurrency = concurrencyOf(flags);
   const timeoutMs = parseDuration(values.timeout ?? '5m');
   const secrets = secretsOf(flags);
-  const rendered = await renderPath(positionals[0], flags);
-  const ctx = connect(flags);
+  const input = await renderInput(positionals[0], flags);
+  const rendered = input.rendered;
+  const ctx = connect(flags, input.appNamespace);
   const total = rendered.manifests.length;
   const progress = io.isTTY && total > 100 && output !== 'json';
   try {
@@ -72,7 +73,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         app: ctx.app,
         namespace: ctx.namespace,
         allow: allowListOf(flags),
-        ...(values.revision ? { revision: values.revision } : {}),
+        ...((values.revision ?? input.commit) ? { revision: values.revision ?? input.commit } : {}),
         prune: values.prune === true,
         dryRun: values['dry-run'] === true,
         force: values['no-force'] !== true,
@@ -94,6 +95,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         `${JSON.stringify({
           app: result.app,
           revision: result.revision ?? null,
+          ...(input.signer ? { signer: input.signer } : {}),
           changes: result.changes.map((c) => ({
             id: `${c.id.group}/${c.id.kind}/${c.id.namespace}/${c.id.name}`,
             subject: c.subject,
@@ -108,6 +110,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         })}\n`,
       );
     } else {
+      if (input.signer) io.out(`commit ${input.commit} signed by ${input.signer}\n`);
       io.out(formatSync(result, values['dry-run'] === true));
       if (auditSeq !== undefined)
         io.out(`audit record ${auditSeq} appended to the chain of cluster ${flags.cluster}\n`);

@@ -1,0 +1,71 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkCommitSignature, GitSource, staticCredentials, verifierFromFiles } from '../adapters/git';
+import { rendererFor } from '../adapters/renderers';
+import { inputsOf } from '../core/fanout';
+import { DEFAULT_RENDER_LIMITS, type RenderResult } from '../core/render';
+import { findApp, parseRepoConfig, type RepoApp } from '../core/repo-config';
+import { UsageError } from './errors';
+
+export interface RepoRender {
+  readonly rendered: RenderResult;
+  readonly commit: string;
+  readonly app: RepoApp;
+  /** The verified signer's fingerprint, with --verify-signatures. */
+  readonly signer?: string;
+}
+
+const PLUMBLINE_YAML_MAX_BYTES = 1024 * 1024;
+
+/**
+ * `--repo URL [--ref main] --app NAME`: fetch the ref (shallow, cached, incremental), check the
+ * commit's signature when asked (before anything is rendered), find the app in plumbline.yaml,
+ * write only its inputs into a temporary directory and render them. The token for private
+ * repositories comes from PLUMBLINE_GIT_TOKEN, never from the URL or the command line.
+ */
+export async function renderFromRepo(options: {
+  url: string;
+  ref?: string;
+  app?: string;
+  verifySignatures?: readonly string[];
+}): Promise<RepoRender> {
+  if (!options.app)
+    throw new UsageError('--app NAME is required with --repo: the app is looked up in plumbline.yaml');
+  let url: URL;
+  try {
+    url = new URL(options.url);
+  } catch {
+    throw new UsageError(`--repo "${options.url}" is not a URL`);
+  }
+  if (url.username || url.password)
+    throw new UsageError('--repo must not carry credentials; set PLUMBLINE_GIT_TOKEN');
+  const token = process.env.PLUMBLINE_GIT_TOKEN;
+  const source = new GitSource({
+    url: options.url,
+    credentials: staticCredentials(token ? { token } : undefined),
+    ...(process.env.PLUMBLINE_CACHE_DIR ? { cacheDir: join(process.env.PLUMBLINE_CACHE_DIR, 'git') } : {}),
+  });
+  const { commit } = await source.fetch(options.ref ?? 'main');
+  let signer: string | undefined;
+  if (options.verifySignatures && options.verifySignatures.length > 0) {
+    const verifier = await verifierFromFiles(options.verifySignatures);
+    signer = (await checkCommitSignature(source, commit, 'head', verifier))?.fingerprint;
+  }
+  const text = await source.readFile(commit, 'plumbline.yaml', PLUMBLINE_YAML_MAX_BYTES);
+  if (!text) throw new UsageError(`${options.url} has no plumbline.yaml at ${commit.slice(0, 12)}`);
+  const app = findApp(parseRepoConfig(text.toString('utf8')), options.app);
+  const dir = await mkdtemp(join(tmpdir(), 'plumbline-repo-'));
+  try {
+    const [first, ...rest] = inputsOf(app);
+    await source.readApp(commit, first ?? app.path, dir, DEFAULT_RENDER_LIMITS, rest);
+    const rendered = await rendererFor(app.renderer).render({
+      repoRoot: dir,
+      appPath: app.path,
+      limits: DEFAULT_RENDER_LIMITS,
+    });
+    return { rendered, commit, app, ...(signer ? { signer } : {}) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
