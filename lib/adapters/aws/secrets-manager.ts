@@ -17,8 +17,27 @@ export class SecretsManagerStore implements SecretStore {
   private readonly cache = new Map<string, string | null>();
 
   constructor(
-    private readonly options: { readonly client?: SecretsManagerClient; readonly region?: string } = {},
+    private readonly options: {
+      readonly client?: SecretsManagerClient;
+      readonly region?: string;
+      readonly sleep?: (ms: number) => Promise<void>;
+    } = {},
   ) {}
+
+  /** Throttling is retried with backoff (several clusters syncing at once share the account's quota). */
+  private async send(command: BatchGetSecretValueCommand): Promise<BatchGetSecretValueCommandOutput> {
+    const sleep =
+      this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.sm().send(command);
+      } catch (err: unknown) {
+        const name = err instanceof Error ? err.name : '';
+        if (attempt >= 4 || (name !== 'ThrottlingException' && name !== 'Throttling')) throw err;
+        await sleep(200 * 2 ** attempt * (0.5 + Math.random() / 2));
+      }
+    }
+  }
 
   private sm(): SecretsManagerClient {
     this.client ??=
@@ -35,7 +54,7 @@ export class SecretsManagerStore implements SecretStore {
       do {
         let out: BatchGetSecretValueCommandOutput;
         try {
-          out = await this.sm().send(
+          out = await this.send(
             new BatchGetSecretValueCommand({
               SecretIdList: ids,
               ...(nextToken ? { NextToken: nextToken } : {}),

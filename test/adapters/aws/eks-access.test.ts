@@ -163,6 +163,32 @@ describe('EksClusterAccess', () => {
     ).rejects.toThrow('cannot assume arn:aws:iam::1:role/x for cluster prod: AccessDenied: not authorized');
   });
 
+  it('retries a throttled DescribeCluster and names the cluster when it is denied', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    eks
+      .on(DescribeClusterCommand)
+      .rejectsOnce(throttled)
+      .resolves({ cluster: { endpoint: 'https://x', certificateAuthority: { data: 'Q0E=' } } });
+    const access = new EksClusterAccess({
+      baseCredentials: async () => credentials,
+      eks: () => new EKSClient({ region: 'eu-west-1' }),
+      sleep: async () => undefined,
+    });
+    await expect(access.describe({ name: 'prod', region: 'eu-west-1' })).resolves.toEqual({
+      endpoint: 'https://x',
+      caData: 'Q0E=',
+    });
+    eks.reset();
+    eks.on(DescribeClusterCommand).rejects(
+      Object.assign(new Error('not authorized to perform eks:DescribeCluster'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    await expect(access.describe({ name: 'staging', region: 'eu-west-1' })).rejects.toThrow(
+      'cannot describe EKS cluster staging in eu-west-1: not authorized to perform eks:DescribeCluster',
+    );
+  });
+
   it('keeps session names within what STS accepts', () => {
     expect(sessionName({ app: 'a b/c', commit: 'deadbeefcafe1234' })).toBe('plumbline-a-b-c-deadbeefcafe');
     expect(sessionName({ app: 'x'.repeat(80) }).length).toBe(64);

@@ -3,8 +3,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { SecretsManagerStore } from '../../../lib/adapters/aws/secrets-manager';
 
+const sm = mockClient(SecretsManagerClient);
+
 describe('SecretsManagerStore', () => {
-  const sm = mockClient(SecretsManagerClient);
   afterEach(() => sm.reset());
 
   it('reads in batches of 20, treats missing secrets as absent, and caches what it read', async () => {
@@ -34,6 +35,37 @@ describe('SecretsManagerStore', () => {
     const store = new SecretsManagerStore({ client: new SecretsManagerClient({ region: 'eu-west-1' }) });
     await expect(store.getSecretStrings(['p/x'])).rejects.toThrow(
       'cannot read secret p/x: AccessDeniedException',
+    );
+  });
+});
+
+describe('SecretsManagerStore under throttling', () => {
+  // One mock per client class per file: a second mockClient() would replace the first's stub.
+  afterEach(() => sm.reset());
+
+  it('retries a throttled batch read, then succeeds', async () => {
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    sm.on(BatchGetSecretValueCommand)
+      .rejectsOnce(throttled)
+      .resolves({ SecretValues: [{ Name: 'p/a', SecretString: '{"k":"v"}' }] });
+    const store = new SecretsManagerStore({
+      client: new SecretsManagerClient({ region: 'eu-west-1' }),
+      sleep: async () => undefined,
+    });
+    expect((await store.getSecretStrings(['p/a'])).get('p/a')).toBe('{"k":"v"}');
+    expect(sm).toHaveReceivedCommandTimes(BatchGetSecretValueCommand, 2);
+  });
+
+  it('names the secrets and the error when access is denied', async () => {
+    sm.on(BatchGetSecretValueCommand).rejects(
+      Object.assign(new Error('User is not authorized'), { name: 'AccessDeniedException' }),
+    );
+    const store = new SecretsManagerStore({
+      client: new SecretsManagerClient({ region: 'eu-west-1' }),
+      sleep: async () => undefined,
+    });
+    await expect(store.getSecretStrings(['plumbline/prod/db'])).rejects.toThrow(
+      'cannot read secrets plumbline/prod/db from Secrets Manager: AccessDeniedException',
     );
   });
 });
