@@ -5,7 +5,10 @@ import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
 import { SecretsManagerStore } from '../lib/adapters/aws/secrets-manager';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
-import { KubeHttp, KubernetesCluster } from '../lib/adapters/kubernetes';
+// Imported from their files, not the index: the index re-exports PooledKubeConfig, which would
+// pull client-node into the bundle.
+import { KubernetesCluster } from '../lib/adapters/kubernetes/cluster';
+import { KubeHttp } from '../lib/adapters/kubernetes/http';
 import { rendererFor } from '../lib/adapters/renderers';
 import { JobBusyError, runSyncJob, type SyncJob, type SyncJobPorts } from '../lib/core/pipeline';
 import { Redactor } from '../lib/core/redact';

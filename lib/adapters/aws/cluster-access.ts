@@ -1,6 +1,5 @@
 import { DescribeClusterCommand, type DescribeClusterCommandOutput, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
-import * as k8s from '@kubernetes/client-node';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { type EksToken, eksToken } from './eks-token';
 
@@ -195,19 +194,31 @@ export class EksClusterAccess {
     return token;
   }
 
-  /** A KubeConfig for the cluster, built in memory: no file, the CA pinned, a fresh token. */
-  async kubeConfig(target: ClusterTarget, tags: SessionTags = {}): Promise<k8s.KubeConfig> {
-    const [{ endpoint, caData }, { token }] = await Promise.all([
-      this.describe(target, tags),
-      this.token(target, tags),
-    ]);
-    const kc = new k8s.KubeConfig();
-    kc.loadFromOptions({
-      clusters: [{ name: target.name, server: endpoint, caData, skipTLSVerify: false }],
-      users: [{ name: 'plumbline', token }],
-      contexts: [{ name: target.name, cluster: target.name, user: 'plumbline' }],
-      currentContext: target.name,
-    });
-    return kc;
+  /**
+   * What KubeHttp needs to reach the cluster, built in memory: no file, the cluster's CA pinned
+   * (no system roots), and the current token on every request (renewed before it expires).
+   */
+  async kubeConfig(target: ClusterTarget, tags: SessionTags = {}): Promise<EksKubeAuth> {
+    const { endpoint, caData } = await this.describe(target, tags);
+    await this.token(target, tags);
+    const ca = Buffer.from(caData, 'base64');
+    return {
+      server: endpoint,
+      getCurrentCluster: () => ({ name: target.name, server: endpoint }),
+      applyToHTTPSOptions: async (opts: never) => {
+        const o = opts as { ca?: Buffer; rejectUnauthorized?: boolean; headers?: Record<string, string> };
+        const { token } = await this.token(target, tags);
+        o.ca = ca;
+        o.rejectUnauthorized = true;
+        o.headers = { ...(o.headers ?? {}), Authorization: `Bearer ${token}` };
+      },
+    };
   }
+}
+
+/** The cluster's endpoint and credentials for KubeHttp (a KubeAuth). */
+export interface EksKubeAuth {
+  readonly server: string;
+  getCurrentCluster(): { readonly name: string; readonly server: string };
+  applyToHTTPSOptions(opts: never): Promise<void>;
 }

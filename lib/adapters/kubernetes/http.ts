@@ -1,5 +1,5 @@
-import type * as k8s from '@kubernetes/client-node';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { ClusterApiError, ClusterUnreachableError } from '../../core/sync/ports';
 import { DEFAULT_RETRY, isRetryableError, isRetryableStatus, type RetryPolicy, retryDelayMs } from './retry';
 
@@ -14,6 +14,16 @@ export interface KubeRequest {
 export interface KubeResponse {
   readonly status: number;
   readonly body: unknown;
+}
+
+/**
+ * What KubeHttp needs of a kubeconfig: the server, and TLS options plus headers per request. A
+ * client-node KubeConfig is one; EksClusterAccess builds a lighter one, so the Lambda bundle does
+ * not carry client-node.
+ */
+export interface KubeAuth {
+  getCurrentCluster(): { readonly server: string } | null;
+  applyToHTTPSOptions(opts: never): Promise<void>;
 }
 
 interface TlsOptions {
@@ -33,13 +43,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * with backoff on 429/5xx and connection failures, honouring Retry-After.
  */
 export class KubeHttp {
-  private pool: Dispatcher | undefined;
+  private pool: HttpsAgent | HttpAgent | undefined;
   private readonly server: string;
   /** Requests sent, retries included; for tests and benchmarks. */
   requests = 0;
 
   constructor(
-    private readonly kc: k8s.KubeConfig,
+    private readonly kc: KubeAuth,
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
     private readonly connections = 32,
   ) {
@@ -55,22 +65,17 @@ export class KubeHttp {
     for (let attempt = 1; ; attempt++) {
       const tls = await this.tlsOptions();
       const headers: Record<string, string> = { Accept: 'application/json', ...(tls.headers ?? {}) };
-      if (payload !== undefined) headers['Content-Type'] = req.contentType ?? 'application/json';
+      if (payload !== undefined) {
+        headers['Content-Type'] = req.contentType ?? 'application/json';
+        // Explicit: node:http sends DELETE bodies unframed otherwise.
+        headers['Content-Length'] = String(Buffer.byteLength(payload));
+      }
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
       try {
         this.requests += 1;
-        const res = await request(url, {
-          method: req.method,
-          headers,
-          body: payload,
-          dispatcher: this.dispatcher(tls),
-        });
-        status = res.statusCode;
-        text = await res.body.text();
-        const header = res.headers['retry-after'];
-        retryAfter = Array.isArray(header) ? header[0] : header;
+        ({ status, text, retryAfter } = await this.roundTrip(url, req.method, headers, payload, tls));
       } catch (err: unknown) {
         if (isRetryableError(err) && attempt < this.retry.attempts) {
           await sleep(retryDelayMs(this.retry, attempt, undefined));
@@ -92,7 +97,7 @@ export class KubeHttp {
   }
 
   async close(): Promise<void> {
-    await this.pool?.close();
+    this.pool?.destroy();
     this.pool = undefined;
   }
 
@@ -102,20 +107,44 @@ export class KubeHttp {
     return opts;
   }
 
-  private dispatcher(tls: TlsOptions): Dispatcher {
-    if (!this.pool) {
-      this.pool = new Agent({
-        connections: this.connections,
-        connect: {
+  /** One request over the kept-alive pool (node:http(s), so the Lambda bundle needs no HTTP library). */
+  private roundTrip(
+    url: URL,
+    method: string,
+    headers: Record<string, string>,
+    payload: string | undefined,
+    tls: TlsOptions,
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+    const secure = url.protocol === 'https:';
+    this.pool ??= secure
+      ? new HttpsAgent({
+          keepAlive: true,
+          maxSockets: this.connections,
           ...(tls.ca ? { ca: tls.ca } : {}),
           ...(tls.cert ? { cert: tls.cert } : {}),
           ...(tls.key ? { key: tls.key } : {}),
           ...(tls.rejectUnauthorized !== undefined ? { rejectUnauthorized: tls.rejectUnauthorized } : {}),
           ...(tls.servername ? { servername: tls.servername } : {}),
-        },
+        })
+      : new HttpAgent({ keepAlive: true, maxSockets: this.connections });
+    const send = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const request = send(url, { method, headers, agent: this.pool }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', reject);
+        res.on('end', () => {
+          const header = res.headers['retry-after'];
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: Array.isArray(header) ? header[0] : header,
+          });
+        });
       });
-    }
-    return this.pool;
+      request.on('error', reject);
+      request.end(payload);
+    });
   }
 }
 

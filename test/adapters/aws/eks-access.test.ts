@@ -93,11 +93,12 @@ describe('EksClusterAccess', () => {
       roleArn: 'arn:aws:iam::123456789012:role/plumbline-prod',
     };
     const kc = await access.kubeConfig(target, { app: 'web', commit: '0123456789abcdef0123' });
-    expect(kc.getCurrentCluster()).toMatchObject({
-      server: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
-      skipTLSVerify: false,
-    });
-    expect(kc.getCurrentUser()?.token).toMatch(/^k8s-aws-v1\./);
+    expect(kc.getCurrentCluster()).toMatchObject({ server: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com' });
+    const opts: { ca?: Buffer; rejectUnauthorized?: boolean; headers?: Record<string, string> } = {};
+    await kc.applyToHTTPSOptions(opts as never);
+    expect(opts.ca?.toString()).toBe('CA');
+    expect(opts.rejectUnauthorized).toBe(true);
+    expect(opts.headers?.Authorization).toMatch(/^Bearer k8s-aws-v1\./);
     expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
       RoleArn: target.roleArn,
       RoleSessionName: 'plumbline-web-0123456789ab',
