@@ -12,7 +12,7 @@ Usage: plumbline <command> [options]
 
 Commands:
   sandbox     start the sandbox Kubernetes API server and write a kubeconfig for it
-  local       the whole pipeline on embedded parts                    (not built yet: issue #8)
+  local       the whole pipeline on one machine (npm start); local --once runs the scripted scenario
   render      render an app directory to YAML (plain; kustomize and helm: issue #4)
   diff        what a sync would change
   sync        apply an app to a cluster (server-side apply, prune, wait)
@@ -23,10 +23,6 @@ Commands:
 Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
 Run 'plumbline <command> --help' for a command's options.
 `;
-
-const NOT_BUILT: Record<string, string> = {
-  local: '#8',
-};
 
 export type Command = (args: string[], io: CliIo) => Promise<number>;
 
@@ -39,6 +35,8 @@ const COMMANDS: Record<string, Command> = {
   drift: driftCommand,
   // Loaded on demand: the AWS SDK is not needed by the other commands.
   audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
+  // Loaded on demand: it starts DynamoDB Local, the sandbox and a git server.
+  local: async (args, io) => (await import('./commands/local.js')).localCommand(args, io),
   eks: async (args, io) => (await import('./commands/eks.js')).eksCommand(args, io),
 };
 
@@ -69,11 +67,6 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   try {
     const run = COMMANDS[command];
     if (run) return await run(rest, io);
-    const issue = NOT_BUILT[command];
-    if (issue)
-      throw new UsageError(
-        `'plumbline ${command}' is not built yet (issue ${issue}); see the README for what works today`,
-      );
     throw new UsageError(`unknown command '${command}'; run 'plumbline --help'`);
   } catch (err: unknown) {
     io.err(`error: ${oneLine(err)}\n`);

@@ -1,0 +1,75 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** An environment that no user or system git configuration leaks into, with a fixed identity. */
+function gitEnv(home: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_AUTHOR_NAME: 'Plumbline Local',
+    GIT_AUTHOR_EMAIL: 'local@plumbline.invalid',
+    GIT_COMMITTER_NAME: 'Plumbline Local',
+    GIT_COMMITTER_EMAIL: 'local@plumbline.invalid',
+  };
+}
+
+/** Asynchronous on purpose: the git server runs in this process and must keep answering. */
+export function git(cwd: string, home: string, args: readonly string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('git', args, { cwd, env: gitEnv(home), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`git ${args[0]} failed: ${stderr.trim() || err.message}`, { cause: err }));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** A working clone of the local remote: what a user would push from. */
+export interface WorkRepo {
+  readonly dir: string;
+  /** Commits every change in the working tree and pushes it; returns the commit before and after. */
+  commitAndPush(message: string): Promise<{ before: string; after: string }>;
+  head(): Promise<string>;
+}
+
+/** Files of the example that are not configuration: secrets stay out of Git, and so does the linter's config. */
+const NOT_IN_GIT = ['secrets.json', 'biome.json'];
+
+/**
+ * Creates the bare repository `<root>/config.git` (branch main, pushes enabled), and seeds it with
+ * the files of `exampleDir` through a working clone in `workDir`, with the real git CLI.
+ */
+export async function seedRepository(
+  exampleDir: string,
+  root: string,
+  workDir: string,
+  remoteUrl: string,
+): Promise<WorkRepo> {
+  const home = join(workDir, '.home');
+  mkdirSync(home, { recursive: true });
+  const bare = join(root, 'config.git');
+  await git(root, home, ['init', '--quiet', '--bare', '--initial-branch=main', bare]);
+  await git(bare, home, ['config', 'http.receivepack', 'true']);
+  const dir = join(workDir, 'config');
+  await git(workDir, home, ['init', '--quiet', '--initial-branch=main', dir]);
+  cpSync(exampleDir, dir, { recursive: true });
+  for (const name of NOT_IN_GIT) rmSync(join(dir, name), { force: true });
+  await git(dir, home, ['remote', 'add', 'origin', remoteUrl]);
+  const head = () => git(dir, home, ['rev-parse', 'HEAD']).then((s) => s.trim());
+  const repo: WorkRepo = {
+    dir,
+    head,
+    async commitAndPush(message) {
+      const before = await head().catch(() => '0'.repeat(40));
+      await git(dir, home, ['add', '--all']);
+      await git(dir, home, ['commit', '--quiet', '-m', message]);
+      await git(dir, home, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
+      return { before, after: await head() };
+    },
+  };
+  await repo.commitAndPush('Seed from examples/config-repo');
+  return repo;
+}

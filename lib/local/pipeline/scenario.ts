@@ -1,0 +1,196 @@
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { KubeHttp } from '../../adapters/kubernetes';
+import { ChainVerifier } from '../../core/audit';
+import { ClusterApiError } from '../../core/sync/ports';
+import type { LocalSession, SyncLine } from './session';
+
+export interface ScenarioStep {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const HELLO = 'apps/hello/hello.yaml';
+const REMOVED = 'apps/widgets/widget-large.yaml';
+const DEPLOYMENT = '/apis/apps/v1/namespaces/default/deployments/hello';
+const CONFIGMAP = '/api/v1/namespaces/default/configmaps/hello-config';
+const SECRET = '/api/v1/namespaces/default/secrets/hello-db';
+const WIDGET = '/apis/example.com/v1/namespaces/default/widgets/large';
+
+/** A GitHub push delivery for `before..after`, signed with the webhook secret as GitHub signs it. */
+export async function deliverPush(
+  session: LocalSession,
+  push: { before: string; after: string; modified?: string[]; removed?: string[] },
+): Promise<{ status: number; deliveryId: string }> {
+  const { gitRemote, webhookUrl, webhookSecret } = session.info;
+  const body = JSON.stringify({
+    ref: 'refs/heads/main',
+    before: push.before,
+    after: push.after,
+    forced: false,
+    repository: { clone_url: gitRemote, html_url: gitRemote },
+    pusher: { name: 'plumbline-local' },
+    commits: [{ id: push.after, added: [], modified: push.modified ?? [], removed: push.removed ?? [] }],
+  });
+  const deliveryId = randomUUID();
+  const signature = `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`;
+  const res = await fetch(webhookUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': signature,
+    },
+    body,
+  });
+  await res.arrayBuffer();
+  return { status: res.status, deliveryId };
+}
+
+/**
+ * `plumbline local --once` (#8): initial sync → push → signed webhook → its sync → out-of-band
+ * edit → the schedule heals it → a removed manifest is pruned → the audit chain verifies. Stops at
+ * the first step that does not hold.
+ */
+export async function runScenario(
+  session: LocalSession,
+  syncs: readonly SyncLine[],
+  report: (step: ScenarioStep) => void,
+): Promise<boolean> {
+  const kc = new k8s.KubeConfig();
+  kc.loadFromString(readFileSync(session.info.kubeconfig, 'utf8'));
+  const http = new KubeHttp(kc);
+  const get = async (path: string) => http.send({ method: 'GET', path });
+  let ok = true;
+  const step = (name: string, held: boolean, detail: string): boolean => {
+    report({ name, ok: held, detail });
+    ok &&= held;
+    return held;
+  };
+  const since = (from: number) => syncs.slice(from);
+  try {
+    let mark = syncs.length;
+    const apps = await session.tick();
+    await session.queue.drained();
+    const initial = since(mark);
+    const failed = initial.filter((s) => s.status !== 'synced');
+    if (
+      !step(
+        'initial sync',
+        initial.length === apps && failed.length === 0,
+        `${initial.length - failed.length}/${apps} apps synced`,
+      )
+    )
+      return false;
+    // The Secret's value comes from the local secret store (secrets.json), never from Git.
+    const secret = (await get(SECRET)).body as { data?: Record<string, string> };
+    if (
+      !step(
+        'secret from the secret store',
+        (secret.data?.password ?? '') !== '',
+        'secret/hello-db has its password',
+      )
+    )
+      return false;
+
+    const file = join(session.work.dir, HELLO);
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/GREETING: .*/, 'GREETING: hello again from plumbline'),
+    );
+    const pushed = await session.work.commitAndPush('hello: a new greeting');
+    step(
+      'commit pushed',
+      pushed.after !== pushed.before,
+      `${pushed.after.slice(0, 12)} pushed to ${session.info.gitRemote}`,
+    );
+
+    mark = syncs.length;
+    const delivery = await deliverPush(session, { ...pushed, modified: [HELLO] });
+    if (
+      !step(
+        'signed webhook delivered',
+        delivery.status === 202 || delivery.status === 200,
+        `HTTP ${delivery.status}`,
+      )
+    )
+      return false;
+    await session.queue.drained();
+    const hello = since(mark).find((s) => s.job.app === 'hello' && s.job.commit === pushed.after);
+    const cm = (await get(CONFIGMAP)).body as { data?: Record<string, string> };
+    if (
+      !step(
+        'webhook sync',
+        hello?.status === 'synced' && cm.data?.GREETING === 'hello again from plumbline',
+        `hello@${pushed.after.slice(0, 12)} ${hello?.status ?? 'not synced'}, live GREETING "${cm.data?.GREETING ?? ''}"`,
+      )
+    )
+      return false;
+
+    await http.send({
+      method: 'PATCH',
+      path: DEPLOYMENT,
+      contentType: 'application/merge-patch+json',
+      body: { spec: { replicas: 7 } },
+    });
+    const edited = (await get(DEPLOYMENT)).body as { spec?: { replicas?: number } };
+    if (
+      !step('out-of-band edit', edited.spec?.replicas === 7, "deployment/hello scaled to 7 behind Git's back")
+    )
+      return false;
+
+    mark = syncs.length;
+    await session.tick();
+    await session.queue.drained();
+    const healed = (await get(DEPLOYMENT)).body as { spec?: { replicas?: number } };
+    const check = since(mark).find((s) => s.job.app === 'hello');
+    if (
+      !step(
+        'schedule heals drift',
+        check?.status === 'synced' && healed.spec?.replicas === 2,
+        `scheduled sync ${check?.status ?? 'missing'}, replicas back to ${healed.spec?.replicas ?? '?'}`,
+      )
+    )
+      return false;
+
+    rmSync(join(session.work.dir, REMOVED));
+    const removal = await session.work.commitAndPush('widgets: remove the large widget');
+    mark = syncs.length;
+    await deliverPush(session, { ...removal, removed: [REMOVED] });
+    await session.queue.drained();
+    const widgets = since(mark).find((s) => s.job.app === 'widgets');
+    const gone = await get(WIDGET).then(
+      () => false,
+      (err: unknown) => {
+        if (err instanceof ClusterApiError && err.code === 404) return true;
+        throw err;
+      },
+    );
+    if (
+      !step(
+        'removed manifest pruned',
+        widgets?.status === 'synced' && gone,
+        `widgets ${widgets?.status ?? 'not synced'}, widget/large ${gone ? 'deleted' : 'still there'}`,
+      )
+    )
+      return false;
+
+    const verifier = new ChainVerifier();
+    for await (const record of session.audit.scan(session.info.cluster)) if (verifier.push(record)) break;
+    const chain = verifier.result();
+    step(
+      'audit verify',
+      chain.ok && chain.count > 0,
+      chain.ok
+        ? `${chain.count} records, head seq ${chain.head?.seq ?? 0}`
+        : `broken at seq ${chain.broken.seq}: ${chain.broken.message}`,
+    );
+    return ok;
+  } finally {
+    await http.close();
+  }
+}

@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GitSources } from '../../../functions/shared/git';
+import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
+import { createAuditTable } from '../../adapters/aws/audit-table';
+import { createStateTable } from '../../adapters/aws/state-dynamodb';
+import { type ClusterPolicy, runSyncJob, type SyncJob } from '../../core/pipeline';
+import { Redactor } from '../../core/redact';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../dynamodb';
+import { startGitServer } from '../git-server';
+import { type Sandbox, startSandbox } from '../sandbox';
+import { seedRepository, type WorkRepo } from './git-repo';
+import { LocalFifo } from './queue';
+import { localSyncPorts } from './sync-ports';
+import { startWebhookServer } from './webhook-server';
+
+export const LOCAL_CLUSTER = 'local';
+const BRANCH = 'main';
+/**
+ * The CRD of the example is cluster-scoped, so locally the policy allows cluster-scoped objects;
+ * a deployment allows them per cluster (#7). Namespaces: the example uses only `default`.
+ */
+export const LOCAL_POLICY: ClusterPolicy = { allowedNamespaces: ['default'], clusterScoped: true };
+
+/** What a user needs, printed and written to .plumbline/local.json. */
+export interface LocalInfo {
+  readonly gitRemote: string;
+  readonly webhookUrl: string;
+  readonly webhookSecret: string;
+  readonly kubeconfig: string;
+  readonly auditTable: string;
+  readonly dynamodbEndpoint: string;
+  readonly cluster: string;
+}
+
+export interface SyncLine {
+  readonly job: SyncJob;
+  readonly status: string;
+  readonly outcome?: string;
+  readonly counts?: Record<string, number>;
+  readonly auditSeq?: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+export interface LocalOptions {
+  readonly exampleDir: string;
+  /** A real cluster's kubeconfig (kind, k3d); default: the sandbox. */
+  readonly clusterKubeconfig?: string;
+  readonly log: (line: string) => void;
+  readonly onSync?: (line: SyncLine) => void;
+}
+
+export interface LocalSession {
+  readonly info: LocalInfo;
+  readonly sandbox?: Sandbox;
+  readonly work: WorkRepo;
+  readonly queue: LocalFifo;
+  readonly audit: DynamoDbAuditStore;
+  /** The schedule's tick: a drift check (trigger 'schedule') per app at the branch head. */
+  tick(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Starts every part; on a failure part-way, stops what had started and rethrows. */
+export async function startLocal(options: LocalOptions): Promise<LocalSession> {
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => undefined);
+  };
+  try {
+    const temp = mkdtempSync(join(tmpdir(), 'plumbline-local-'));
+    stops.push(async () => rmSync(temp, { recursive: true, force: true }));
+    const [dynamo, sandbox] = await Promise.all([
+      startDynamoDbLocal(),
+      options.clusterKubeconfig ? Promise.resolve(undefined) : startSandbox({ controllerDelayMs: 10 }),
+    ]);
+    stops.push(() => dynamo.stop());
+    if (sandbox) stops.push(() => sandbox.stop());
+    const client = new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    stops.push(async () => client.destroy());
+    const auditTable = 'plumbline-audit';
+    const stateTable = 'plumbline-state';
+    await Promise.all([createAuditTable(client, auditTable), createStateTable(client, stateTable)]);
+
+    const root = join(temp, 'git');
+    mkdirSync(root);
+    const gitServer = await startGitServer({ root });
+    stops.push(() => gitServer.stop());
+    const gitRemote = `${gitServer.url}/config.git`;
+    const work = await seedRepository(options.exampleDir, root, temp, gitRemote);
+
+    const git = new GitSources(
+      [{ url: gitRemote, branch: BRANCH, provider: 'github' }],
+      undefined,
+      join(temp, 'cache'),
+    );
+    const audit = new DynamoDbAuditStore({ tableName: auditTable, client });
+    const kubeconfigPath = options.clusterKubeconfig ?? sandbox?.kubeconfigPath ?? '';
+    const kubeconfig = sandbox?.kubeconfig ?? readFileSync(kubeconfigPath, 'utf8');
+    const last: { detail?: Record<string, unknown> } = {};
+    const ports = await localSyncPorts({
+      git,
+      repo: gitRemote,
+      dynamodb: client,
+      stateTable,
+      audit,
+      cluster: LOCAL_CLUSTER,
+      kubeconfig,
+      secretsFile: join(options.exampleDir, 'secrets.json'),
+      publish: (detail) => {
+        last.detail = detail;
+      },
+    });
+    const redactor = new Redactor();
+    const queue = new LocalFifo(async (job) => {
+      const started = Date.now();
+      last.detail = undefined;
+      try {
+        const result = await runSyncJob(job, ports, LOCAL_POLICY, redactor);
+        // Set by publish during the run (the narrowing above does not see it).
+        const counts = (last.detail as Record<string, unknown> | undefined)?.counts;
+        options.onSync?.({
+          job,
+          status: result.status,
+          durationMs: Date.now() - started,
+          ...(result.outcome ? { outcome: result.outcome } : {}),
+          ...(result.auditSeq !== undefined ? { auditSeq: result.auditSeq } : {}),
+          ...(counts ? { counts: counts as Record<string, number> } : {}),
+        });
+      } catch (err: unknown) {
+        const error = redactor.redact(err instanceof Error ? err.message.split('\n')[0]! : String(err));
+        options.onSync?.({ job, status: 'error', durationMs: Date.now() - started, error });
+      }
+    });
+
+    const webhookSecret = randomBytes(24).toString('hex');
+    const webhook = await startWebhookServer({
+      secret: webhookSecret,
+      repo: gitRemote,
+      branch: BRANCH,
+      cluster: LOCAL_CLUSTER,
+      loadConfig: (commit) => git.repoConfig.load(gitRemote, commit),
+      changedPaths: (before, after) => git.changedPaths(gitRemote, before, after),
+      enqueue: (job) => queue.enqueue(job),
+      log: options.log,
+    });
+    stops.push(() => webhook.stop());
+    // Jobs still running use the parts above: let them finish before those stop.
+    stops.push(() => queue.drained());
+
+    let ticks = 0;
+    const tick = async (): Promise<number> => {
+      const head = await git.branchHead(gitRemote, BRANCH);
+      const config = await git.repoConfig.load(gitRemote, head);
+      const id = `schedule-${Date.now()}-${++ticks}`;
+      const apps = config.apps.filter((a) => a.cluster === LOCAL_CLUSTER);
+      for (const app of apps)
+        queue.enqueue({
+          repo: gitRemote,
+          cluster: LOCAL_CLUSTER,
+          app: app.name,
+          commit: head,
+          ref: `refs/heads/${BRANCH}`,
+          trigger: 'schedule',
+          triggerId: id,
+        });
+      return apps.length;
+    };
+    const info: LocalInfo = {
+      gitRemote,
+      webhookUrl: webhook.url,
+      webhookSecret,
+      kubeconfig: kubeconfigPath,
+      auditTable,
+      dynamodbEndpoint: dynamo.endpoint,
+      cluster: LOCAL_CLUSTER,
+    };
+    return { info, ...(sandbox ? { sandbox } : {}), work, queue, audit, tick, stop };
+  } catch (err: unknown) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Writes the session's info where scripts and the README look for it. */
+export function writeLocalInfo(file: string, info: LocalInfo): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
+}

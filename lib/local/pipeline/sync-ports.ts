@@ -1,0 +1,49 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import * as k8s from '@kubernetes/client-node';
+import type { GitSources } from '../../../functions/shared/git';
+import type { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
+import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../../adapters/aws/state-dynamodb';
+import { KubeHttp, KubernetesCluster } from '../../adapters/kubernetes';
+import { rendererFor } from '../../adapters/renderers';
+import { JsonFileSecretStore } from '../../adapters/secrets/json-file';
+import type { SyncJobPorts } from '../../core/pipeline';
+import { DEFAULT_RENDER_LIMITS } from '../../core/render';
+
+export interface LocalPortsOptions {
+  readonly git: GitSources;
+  readonly repo: string;
+  readonly dynamodb: DynamoDBClient;
+  readonly stateTable: string;
+  readonly audit: DynamoDbAuditStore;
+  readonly cluster: string;
+  readonly kubeconfig: string;
+  readonly secretsFile: string;
+  readonly publish: (detail: Record<string, unknown>) => void;
+}
+
+/** The sync Lambda's ports (functions/sync.ts) on local parts, as test/functions/sync-pipeline.test.ts wires them. */
+export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts> {
+  const table = { tableName: o.stateTable, client: o.dynamodb };
+  return {
+    claims: new DynamoDbSyncClaims(table),
+    repo: await o.git.reader(o.repo),
+    renderer: (config) => rendererFor(config),
+    render: (renderer, repoRoot, appPath) =>
+      renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
+    connect: async () => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(o.kubeconfig);
+      const http = new KubeHttp(kc);
+      return {
+        cluster: new KubernetesCluster(http),
+        inventory: new DynamoDbInventoryStore(table, o.cluster),
+        close: () => http.close(),
+      };
+    },
+    secrets: { store: new JsonFileSecretStore(o.secretsFile), prefix: `plumbline/${o.cluster}/` },
+    audit: o.audit,
+    publish: async (detail) => o.publish(detail),
+    // No Lambda deadline locally: a generous budget for health waits.
+    remainingMs: () => 15 * 60_000,
+  };
+}
