@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { detectDrift, inspectApp, planDiff } from '../../core/sync';
+import { detectDrift, type Inspection, inspectApp, planDiff } from '../../core/sync';
 import {
   APP_OPTIONS,
   type AppFlags,
@@ -33,10 +33,20 @@ async function inspect(args: string[], extra: Record<string, { type: 'boolean' }
   return { values, positionals };
 }
 
-export async function diffCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = await inspect(args, { prune: { type: 'boolean' } });
+/**
+ * The part diff and drift share: parse the flags, render the app, read the live state with one list
+ * per kind and namespace, then hand the inspection to `report`, which prints and gives the exit code.
+ */
+async function runInspection(
+  args: string[],
+  io: CliIo,
+  help: string,
+  extra: Record<string, { type: 'boolean' }>,
+  report: (inspection: Inspection, app: string, json: boolean, values: Record<string, unknown>) => number,
+): Promise<number> {
+  const { values, positionals } = await inspect(args, extra);
   if (values.help) {
-    io.out(DIFF_HELP);
+    io.out(help);
     return 0;
   }
   const output = outputOf(values.output, ['json']);
@@ -44,53 +54,39 @@ export async function diffCommand(args: string[], io: CliIo): Promise<number> {
   const concurrency = concurrencyOf(flags);
   const secrets = secretsOf(flags);
   const input = await renderInput(positionals[0], flags);
-  const rendered = input.rendered;
   const ctx = connect(flags, input.appNamespace);
   try {
-    const inspection = await inspectApp(rendered.manifests, ctx.cluster, ctx.inventory, {
+    const inspection = await inspectApp(input.rendered.manifests, ctx.cluster, ctx.inventory, {
       app: ctx.app,
       namespace: ctx.namespace,
       allow: allowListOf(flags),
       concurrency,
       ...(secrets ? { secrets } : {}),
     });
-    const entries = planDiff(inspection, (values as { prune?: boolean }).prune === true);
-    io.out(
-      output === 'json'
-        ? `${JSON.stringify({ app: ctx.app, changes: entries })}\n`
-        : formatDiff(ctx.app, entries),
-    );
-    return entries.length > 0 ? 1 : 0;
+    return report(inspection, ctx.app, output === 'json', values);
   } finally {
     await ctx.http.close();
   }
 }
 
-export async function driftCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = await inspect(args, {});
-  if (values.help) {
-    io.out(DRIFT_HELP);
-    return 0;
-  }
-  const output = outputOf(values.output, ['json']);
-  const flags = values as AppFlags;
-  const concurrency = concurrencyOf(flags);
-  const secrets = secretsOf(flags);
-  const input = await renderInput(positionals[0], flags);
-  const rendered = input.rendered;
-  const ctx = connect(flags, input.appNamespace);
-  try {
-    const inspection = await inspectApp(rendered.manifests, ctx.cluster, ctx.inventory, {
-      app: ctx.app,
-      namespace: ctx.namespace,
-      allow: allowListOf(flags),
-      concurrency,
-      ...(secrets ? { secrets } : {}),
-    });
-    const report = detectDrift(ctx.app, inspection);
-    io.out(output === 'json' ? `${JSON.stringify(report)}\n` : formatDrift(report));
+export function diffCommand(args: string[], io: CliIo): Promise<number> {
+  return runInspection(
+    args,
+    io,
+    DIFF_HELP,
+    { prune: { type: 'boolean' } },
+    (inspection, app, json, values) => {
+      const entries = planDiff(inspection, values.prune === true);
+      io.out(json ? `${JSON.stringify({ app, changes: entries })}\n` : formatDiff(app, entries));
+      return entries.length > 0 ? 1 : 0;
+    },
+  );
+}
+
+export function driftCommand(args: string[], io: CliIo): Promise<number> {
+  return runInspection(args, io, DRIFT_HELP, {}, (inspection, app, json) => {
+    const report = detectDrift(app, inspection);
+    io.out(json ? `${JSON.stringify(report)}\n` : formatDrift(report));
     return report.drifted.length > 0 || report.orphans.length > 0 ? 1 : 0;
-  } finally {
-    await ctx.http.close();
-  }
+  });
 }
