@@ -56,8 +56,9 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     io.out(AUDIT_HELP);
     return 0;
   }
-  if (flags.output !== undefined && flags.output !== 'json')
-    throw new UsageError(`-o supports json, got "${String(flags.output)}"`);
+  // `-o table` is the default human output, accepted by name as issue #6 spells it.
+  if (flags.output !== undefined && flags.output !== 'json' && flags.output !== 'table')
+    throw new UsageError(`-o supports table or json, got "${String(flags.output)}"`);
   const table = str(flags.table) ?? process.env.PLUMBLINE_AUDIT_TABLE ?? 'plumbline-audit';
   const client = new DynamoDBClient(clientConfig(flags));
   const store = new DynamoDbAuditStore({ tableName: table, client });

@@ -185,7 +185,10 @@ describe('plumbline audit', () => {
       /^error: --commit takes a full commit id/,
     ],
     [['audit', 'verify', '--cluster', 'prod', '--anchor', 'x'], /^error: invalid --anchor "x"/],
-    [['audit', 'verify', '--cluster', 'prod', '-o', 'yaml'], 'error: -o supports json, got "yaml"\n'],
+    [
+      ['audit', 'verify', '--cluster', 'prod', '-o', 'yaml'],
+      'error: -o supports table or json, got "yaml"\n',
+    ],
     [['audit', 'frobnicate'], "error: unknown audit command 'frobnicate'; run 'plumbline audit --help'\n"],
     [['audit', 'query', '--bogus'], /^error: .*Unknown option '--bogus'/],
   ])('exits 2 on bad usage: %j', async (argv, message) => {
