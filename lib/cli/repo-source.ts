@@ -5,7 +5,7 @@ import { checkCommitSignature, GitSource, staticCredentials, verifierFromFiles }
 import { rendererFor } from '../adapters/renderers';
 import { inputsOf } from '../core/fanout';
 import { DEFAULT_RENDER_LIMITS, type RenderResult } from '../core/render';
-import { findApp, parseRepoConfig, type RepoApp } from '../core/repo-config';
+import { findApp, MAX_REPO_CONFIG_BYTES, parseRepoConfig, type RepoApp } from '../core/repo-config';
 import { UsageError } from './errors';
 
 export interface RepoRender {
@@ -15,8 +15,6 @@ export interface RepoRender {
   /** The verified signer's fingerprint, with --verify-signatures. */
   readonly signer?: string;
 }
-
-const PLUMBLINE_YAML_MAX_BYTES = 1024 * 1024;
 
 /**
  * `--repo URL [--ref main] --app NAME`: fetch the ref (shallow, cached, incremental), check the
@@ -52,7 +50,7 @@ export async function renderFromRepo(options: {
     const verifier = await verifierFromFiles(options.verifySignatures);
     signer = (await checkCommitSignature(source, commit, 'head', verifier))?.fingerprint;
   }
-  const text = await source.readFile(commit, 'plumbline.yaml', PLUMBLINE_YAML_MAX_BYTES);
+  const text = await source.readFile(commit, 'plumbline.yaml', MAX_REPO_CONFIG_BYTES);
   if (!text) throw new UsageError(`${options.url} has no plumbline.yaml at ${commit.slice(0, 12)}`);
   const app = findApp(parseRepoConfig(text.toString('utf8')), options.app);
   const dir = await mkdtemp(join(tmpdir(), 'plumbline-repo-'));

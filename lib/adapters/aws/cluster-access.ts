@@ -2,6 +2,7 @@ import { DescribeClusterCommand, type DescribeClusterCommandOutput, EKSClient } 
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { type EksToken, eksToken } from './eks-token';
+import { retryThrottled } from './throttling';
 
 /** Assumed-role credentials last 15 minutes; renewed when less than this is left. */
 const CREDENTIAL_MARGIN_MS = 3 * 60 * 1000;
@@ -27,13 +28,6 @@ export class ClusterAccessError extends Error {
     this.name = 'ClusterAccessError';
   }
 }
-
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
 
 interface Expiring<T> {
   readonly value: T;
@@ -105,7 +99,7 @@ export class EksClusterAccess {
     const sts = this.deps.sts?.(target.region) ?? new STSClient({ region: target.region });
     let out: AssumeRoleCommandOutput;
     try {
-      out = await this.withThrottlingRetry(() =>
+      out = await this.retry(() =>
         sts.send(
           new AssumeRoleCommand({
             RoleArn: roleArn,
@@ -132,19 +126,8 @@ export class EksClusterAccess {
     return { value, expiresAt: c.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 };
   }
 
-  /** STS and EKS throttle bursts (many clusters syncing at once): retried with backoff, then surfaced. */
-  private async withThrottlingRetry<T>(call: () => Promise<T>): Promise<T> {
-    const sleep =
-      this.deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await call();
-      } catch (err: unknown) {
-        const name = err instanceof Error ? err.name : '';
-        if (attempt >= 4 || !THROTTLING.has(name)) throw err;
-        await sleep(200 * 2 ** attempt * (0.5 + Math.random() / 2));
-      }
-    }
+  private retry<T>(call: () => Promise<T>): Promise<T> {
+    return retryThrottled(call, this.deps.sleep);
   }
 
   async describe(
@@ -159,9 +142,7 @@ export class EksClusterAccess {
       this.deps.eks?.(target.region, credentials) ?? new EKSClient({ region: target.region, credentials });
     let cluster: DescribeClusterCommandOutput['cluster'];
     try {
-      ({ cluster } = await this.withThrottlingRetry(() =>
-        eks.send(new DescribeClusterCommand({ name: target.name })),
-      ));
+      ({ cluster } = await this.retry(() => eks.send(new DescribeClusterCommand({ name: target.name }))));
     } catch (err: unknown) {
       throw new ClusterAccessError(
         `cannot describe EKS cluster ${target.name} in ${target.region}: ${err instanceof Error ? err.message : String(err)}`,

@@ -4,6 +4,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SecretResolutionError, type SecretStore } from '../../core/secrets';
+import { retryThrottled } from './throttling';
 
 /** BatchGetSecretValue takes at most 20 secret ids per call. */
 const BATCH = 20;
@@ -25,18 +26,8 @@ export class SecretsManagerStore implements SecretStore {
   ) {}
 
   /** Throttling is retried with backoff (several clusters syncing at once share the account's quota). */
-  private async send(command: BatchGetSecretValueCommand): Promise<BatchGetSecretValueCommandOutput> {
-    const sleep =
-      this.options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.sm().send(command);
-      } catch (err: unknown) {
-        const name = err instanceof Error ? err.name : '';
-        if (attempt >= 4 || (name !== 'ThrottlingException' && name !== 'Throttling')) throw err;
-        await sleep(200 * 2 ** attempt * (0.5 + Math.random() / 2));
-      }
-    }
+  private send(command: BatchGetSecretValueCommand): Promise<BatchGetSecretValueCommandOutput> {
+    return retryThrottled(() => this.sm().send(command), this.options.sleep);
   }
 
   private sm(): SecretsManagerClient {

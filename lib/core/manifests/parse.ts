@@ -41,7 +41,7 @@ function at(file: string, document: number): string {
  * Whether a CST collection nests deeper than `max` (the root collection is level 1). Walked
  * with an explicit stack before composing, because the yaml composer and `toJS` recurse.
  */
-function cstTooDeep(root: CST.Token | undefined, max: number): boolean {
+export function cstTooDeep(root: CST.Token | undefined, max: number): boolean {
   const stack: [CST.Token, number][] = root ? [[root, 1]] : [];
   for (let entry = stack.pop(); entry; entry = stack.pop()) {
     const [token, depth] = entry;

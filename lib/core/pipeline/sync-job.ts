@@ -3,7 +3,7 @@ import { draftFromSync } from '../audit';
 import { inputsOf } from '../fanout';
 import type { Redactor } from '../redact';
 import type { Renderer, RendererConfig, RenderResult } from '../render';
-import { findApp, parseRepoConfig, type RepoApp } from '../repo-config';
+import { findApp, MAX_REPO_CONFIG_BYTES, parseRepoConfig, type RepoApp } from '../repo-config';
 import { countChanges, detectDrift, inspectApp, type SecretsConfig, type SyncResult, syncApp } from '../sync';
 import type { ClusterPort, InventoryStore } from '../sync/ports';
 
@@ -79,7 +79,6 @@ export class JobBusyError extends Error {
   }
 }
 
-const PLUMBLINE_YAML_MAX_BYTES = 1024 * 1024;
 /** Left for the audit record and the event after the sync (of the invocation's time). */
 const RESERVE_MS = 30_000;
 const LEASE_SECONDS = 15 * 60;
@@ -167,7 +166,7 @@ export async function runSyncJob(
   let cleanup: (() => Promise<void>) | undefined;
   try {
     await ports.repo.ensureCommit(job.ref, job.commit);
-    const text = await ports.repo.readFile(job.commit, 'plumbline.yaml', PLUMBLINE_YAML_MAX_BYTES);
+    const text = await ports.repo.readFile(job.commit, 'plumbline.yaml', MAX_REPO_CONFIG_BYTES);
     if (!text) throw new JobConfigError(`plumbline.yaml is missing at ${job.commit.slice(0, 12)}`);
     app = findApp(parseRepoConfig(text.toString('utf8')), job.app);
     if (app.cluster !== job.cluster)

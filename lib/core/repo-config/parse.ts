@@ -1,7 +1,8 @@
 import { load } from 'js-yaml';
-import { Composer, type CST, LineCounter, Parser } from 'yaml';
+import { Composer, LineCounter, Parser } from 'yaml';
 import type { z } from 'zod';
 import { isObj } from '../manifests/object';
+import { cstTooDeep } from '../manifests/parse';
 import { RepoConfigError, type RepoConfigIssue } from './errors';
 import { quote } from './fields';
 import { APP_FIELDS, type RepoConfig, repoConfigSchema } from './schema';
@@ -66,7 +67,7 @@ function fullLoad(text: string, file: string): unknown {
   const lines = new LineCounter();
   const tokens = Array.from(new Parser(lines.addNewLine).parse(text));
   const documents = tokens.filter((token) => token.type === 'document');
-  if (documents.some((token) => tooDeep(token.value, MAX_DEPTH))) {
+  if (documents.some((token) => cstTooDeep(token.value, MAX_DEPTH))) {
     throw new RepoConfigError(file, [{ path: '', message: `nested deeper than ${MAX_DEPTH} levels` }]);
   }
   const composer = new Composer({ uniqueKeys: true, merge: true, prettyErrors: false, logLevel: 'error' });
@@ -92,21 +93,6 @@ function fullLoad(text: string, file: string): unknown {
     const reason = err instanceof Error ? err.message : String(err);
     throw new RepoConfigError(file, [{ path: '', message: reason }], { cause: err });
   }
-}
-
-/** Whether a CST collection nests deeper than `max`, walked without recursion before anything composes it. */
-function tooDeep(root: CST.Token | undefined, max: number): boolean {
-  const stack: [CST.Token, number][] = root ? [[root, 1]] : [];
-  for (let entry = stack.pop(); entry; entry = stack.pop()) {
-    const [token, depth] = entry;
-    if (!('items' in token)) continue;
-    if (depth > max) return true;
-    for (const item of token.items) {
-      if (item.key) stack.push([item.key, depth + 1]);
-      if (item.value) stack.push([item.value, depth + 1]);
-    }
-  }
-  return false;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
