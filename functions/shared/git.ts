@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type GitCredential, GitSource, staticCredentials } from '../../lib/adapters/git';
 import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
-import { MAX_REPO_CONFIG_BYTES, parseRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
+import { loadRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
 import type { DeployedRepository } from './deployment';
 import type { BranchHead, ChangedPaths, RepoConfigSource } from './ports';
 
@@ -56,9 +56,7 @@ export class GitSources {
       const source = await this.source(url);
       const branch = this.repositories.find((r) => r.url === url)?.branch ?? 'main';
       await source.ensureCommit(`refs/heads/${branch}`, commit);
-      const text = await source.readFile(commit, 'plumbline.yaml', MAX_REPO_CONFIG_BYTES);
-      if (!text) throw new Error(`plumbline.yaml is missing in ${url} at ${commit.slice(0, 12)}`);
-      return parseRepoConfig(text.toString('utf8'));
+      return loadRepoConfig((c, path, max) => source.readFile(c, path, max), commit);
     },
   };
 

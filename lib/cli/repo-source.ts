@@ -5,7 +5,7 @@ import { checkCommitSignature, GitSource, staticCredentials, verifierFromFiles }
 import { rendererFor } from '../adapters/renderers';
 import { inputsOf } from '../core/fanout';
 import { DEFAULT_RENDER_LIMITS, type RenderResult } from '../core/render';
-import { findApp, MAX_REPO_CONFIG_BYTES, parseRepoConfig, type RepoApp } from '../core/repo-config';
+import { findApp, loadRepoConfig, type RepoApp } from '../core/repo-config';
 import { UsageError } from './errors';
 
 export interface RepoRender {
@@ -50,9 +50,10 @@ export async function renderFromRepo(options: {
     const verifier = await verifierFromFiles(options.verifySignatures);
     signer = (await checkCommitSignature(source, commit, 'head', verifier))?.fingerprint;
   }
-  const text = await source.readFile(commit, 'plumbline.yaml', MAX_REPO_CONFIG_BYTES);
-  if (!text) throw new UsageError(`${options.url} has no plumbline.yaml at ${commit.slice(0, 12)}`);
-  const app = findApp(parseRepoConfig(text.toString('utf8')), options.app);
+  const app = findApp(
+    await loadRepoConfig((c, path, max) => source.readFile(c, path, max), commit),
+    options.app,
+  );
   const dir = await mkdtemp(join(tmpdir(), 'plumbline-repo-'));
   try {
     const [first, ...rest] = inputsOf(app);

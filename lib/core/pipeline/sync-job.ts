@@ -3,7 +3,7 @@ import { draftFromSync } from '../audit';
 import { inputsOf } from '../fanout';
 import type { Redactor } from '../redact';
 import type { Renderer, RendererConfig, RenderResult } from '../render';
-import { findApp, MAX_REPO_CONFIG_BYTES, parseRepoConfig, type RepoApp } from '../repo-config';
+import { findApp, loadRepoConfig, type RepoApp } from '../repo-config';
 import { countChanges, detectDrift, inspectApp, type SecretsConfig, type SyncResult, syncApp } from '../sync';
 import type { ClusterPort, InventoryStore } from '../sync/ports';
 
@@ -166,9 +166,10 @@ export async function runSyncJob(
   let cleanup: (() => Promise<void>) | undefined;
   try {
     await ports.repo.ensureCommit(job.ref, job.commit);
-    const text = await ports.repo.readFile(job.commit, 'plumbline.yaml', MAX_REPO_CONFIG_BYTES);
-    if (!text) throw new JobConfigError(`plumbline.yaml is missing at ${job.commit.slice(0, 12)}`);
-    app = findApp(parseRepoConfig(text.toString('utf8')), job.app);
+    app = findApp(
+      await loadRepoConfig((c, path, max) => ports.repo.readFile(c, path, max), job.commit),
+      job.app,
+    );
     if (app.cluster !== job.cluster)
       throw new JobConfigError(`app ${app.name} targets cluster ${app.cluster}, not ${job.cluster}`);
     const tree = await ports.repo.materialize(job.commit, inputsOf(app));
