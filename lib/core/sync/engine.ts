@@ -189,8 +189,9 @@ export async function syncApp(
   };
   let done = 0;
   let failed = false;
+  const byObject = new Map(desired.map((d) => [d.object, d]));
   for (const batch of batches) {
-    const batchObjects = batch.map((o) => desired.find((d) => d.object === o)!);
+    const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
       const liveObject = live.get(d.id);
       let resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
