@@ -12,6 +12,7 @@ const common = {
   logLevel: 'warning',
   minifySyntax: true,
   minifyWhitespace: true,
+  minifyIdentifiers: true,
   keepNames: true,
   // Optional native accelerators of ws; it falls back to JavaScript without them.
   external: ['bufferutil', 'utf-8-validate'],
