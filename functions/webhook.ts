@@ -9,6 +9,7 @@ import { planFanOut } from '../lib/core/fanout';
 import {
   createWebhookVerifier,
   type DeliveryDedupe,
+  dedupeKey,
   isZeroCommit,
   type NormalizedPush,
   type Provider,
@@ -60,6 +61,8 @@ export function createWebhookHandler(
       verifiers.set(provider, verifier);
       verifier.catch(() => verifiers.delete(provider));
     }
+    /** Set once this invocation holds the delivery's dedupe claim. */
+    let claimed: string | undefined;
     try {
       const result = await receiveWebhook(fromApiGatewayV2(event), {
         verifier: await verifier,
@@ -74,18 +77,19 @@ export function createWebhookHandler(
         logger.info('webhook acknowledged', { provider, kind: result.kind, event: result.event });
         return toApiGatewayV2Response(result);
       }
+      claimed = dedupeKey(result);
       const messages: SyncMessage[] = [];
       for (const push of result.pushes) messages.push(...(await messagesFor(push, d, logger)));
       const enqueued = await enqueue(d.sqs, d.queueUrl, messages);
       metrics.addMetric(METRIC.messagesEnqueued, MetricUnit.Count, enqueued);
       return toApiGatewayV2Response(result, { enqueued });
     } catch (err: unknown) {
-      // The delivery stays claimed: the next scheduled reconcile syncs what this one missed.
       logger.error('webhook failed', { provider, error: oneLine(err) });
+      if (claimed !== undefined) await releaseClaim(d.dedupe, claimed, logger);
       return json(500, {
         status: 500,
         kind: 'error',
-        reason: 'internal error; the next scheduled check catches up',
+        reason: 'internal error; a redelivery retries it, and the next scheduled check catches up',
       });
     } finally {
       metrics.publishStoredMetrics();
@@ -142,6 +146,23 @@ async function messagesFor(push: NormalizedPush, d: WebhookDeps, logger: Logger)
     ...(plan.error ? { diffError: oneLine(plan.error) } : {}),
   });
   return messages;
+}
+
+/**
+ * A delivery claimed but not (fully) enqueued is released, so the provider's retry of it is accepted
+ * instead of dropped as a duplicate (#7). Messages a partial enqueue did send are sent again by the
+ * retry: SQS FIFO deduplication and the sync claims make that a no-op. A release that fails only
+ * costs the retry; the schedule still catches up, so it is logged and the answer stays 500.
+ */
+async function releaseClaim(dedupe: DeliveryDedupe, key: string, logger: Logger): Promise<void> {
+  try {
+    const released = await dedupe.forget(key);
+    logger.info('delivery claim released', { released });
+  } catch (err: unknown) {
+    logger.warn('delivery claim not released: a redelivery will be taken for a duplicate', {
+      error: oneLine(err),
+    });
+  }
 }
 
 function oneLine(err: unknown): string {

@@ -29,6 +29,30 @@ describe('InMemoryDedupe', () => {
     expect(await dedupe.firstSeen('a', 60)).toBe(true);
   });
 
+  it('forgets a claimed key, so its next delivery counts as first (#7)', async () => {
+    const dedupe = new InMemoryDedupe();
+    expect(await dedupe.firstSeen('a', 60)).toBe(true);
+    expect(await dedupe.firstSeen('b', 60)).toBe(true);
+    expect(await dedupe.forget('a')).toBe(true);
+    expect(dedupe.size).toBe(1);
+    expect(await dedupe.firstSeen('a', 60)).toBe(true);
+    expect(await dedupe.firstSeen('a', 60)).toBe(false);
+    expect(await dedupe.firstSeen('b', 60)).toBe(false);
+  });
+
+  it('reports false when there is no live claim to forget', async () => {
+    let now = 0;
+    const dedupe = new InMemoryDedupe({ now: () => now });
+    expect(await dedupe.forget('never')).toBe(false);
+    await dedupe.firstSeen('a', 1);
+    expect(await dedupe.forget('a')).toBe(true);
+    expect(await dedupe.forget('a')).toBe(false);
+    await dedupe.firstSeen('b', 1);
+    now = 5_000;
+    expect(await dedupe.forget('b')).toBe(false);
+    expect(dedupe.size).toBe(0);
+  });
+
   it('drops expired keys as new ones arrive', async () => {
     let now = 0;
     const dedupe = new InMemoryDedupe({ now: () => now });
@@ -68,6 +92,7 @@ describe('receiveWebhook', () => {
         calls.push([key, ttl]);
         return true;
       },
+      forget: async () => false,
     };
     await receiveWebhook(request(), { verifier, dedupe, ttlSeconds: 3600 });
     expect(calls).toEqual([[dedupeKey({ provider: 'github', deliveryId: 'abc-1' }), 3600]]);

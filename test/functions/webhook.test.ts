@@ -9,6 +9,7 @@ import type { SyncMessage } from '../../functions/shared/queue';
 import { createWebhookHandler, type WebhookDeps } from '../../functions/webhook';
 import { createStateTable, DynamoDbDeliveryDedupe } from '../../lib/adapters/aws/state-dynamodb';
 import { parseRepoConfig } from '../../lib/core/repo-config';
+import type { DeliveryDedupe } from '../../lib/core/webhooks';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import {
   captureOutput,
@@ -161,6 +162,112 @@ describe('functions/webhook', () => {
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
     expect(String(result.body)).not.toContain('boom');
     expect(output).toContain('1 of 2 sync messages not enqueued');
+  });
+
+  it('releases the claim when SQS fails, so the redelivery of the same delivery is accepted and enqueued', async () => {
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejectsOnce(new Error('connect ETIMEDOUT sqs.eu-west-1.amazonaws.com'))
+      .resolves({ Successful: [], Failed: [] });
+    const { handler } = handlerWith();
+    const id = delivery();
+    const first = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(first.result.statusCode).toBe(500);
+    expect(first.output).toContain('delivery claim released');
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 1);
+    // Not resetHistory(): it restarts sinon's call count, and with it the rejectsOnce.
+    const retry = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(retry.result.statusCode).toBe(202);
+    expect(body(retry.result)).toMatchObject({ kind: 'push', deliveryId: id, enqueued: 2 });
+    expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 2);
+    // The first call was made and failed; the messages are those of the second.
+    const retried = sent().slice(2);
+    expect(retried.map((m) => [m.cluster, m.app, m.triggerId])).toEqual([
+      ['prod', 'web', id],
+      ['stage', 'web-stage', id],
+    ]);
+    const again = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(again.result.statusCode).toBe(200);
+    expect(body(again.result)).toMatchObject({ kind: 'duplicate' });
+  });
+
+  it('re-sends a partly enqueued delivery on redelivery with the same FIFO deduplication ids', async () => {
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }] })
+      .resolvesOnce({ Failed: [{ Id: '1', Code: 'InternalError', SenderFault: false }] })
+      .resolves({ Successful: [], Failed: [] });
+    const { handler } = handlerWith();
+    const id = delivery();
+    expect((await captureOutput(() => handler(githubPush(PUSH, id)))).result.statusCode).toBe(500);
+    const dedupeIds = () =>
+      sqsMock
+        .commandCalls(SendMessageBatchCommand)
+        .map((c) => c.args[0].input.Entries!.map((e) => e.MessageDeduplicationId));
+    const firstIds = dedupeIds()[0]!;
+    expect(firstIds).toHaveLength(2);
+    const retry = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(retry.result.statusCode).toBe(202);
+    expect(body(retry.result)).toMatchObject({ enqueued: 2 });
+    expect(dedupeIds().slice(2)).toEqual([firstIds]);
+  });
+
+  it('releases the claim when fan-out fails reading plumbline.yaml', async () => {
+    let failures = 1;
+    const { handler } = handlerWith({
+      repoConfig: {
+        load: async () => {
+          if (failures-- > 0) throw new Error('git fetch failed: 503');
+          return REPO_CONFIG;
+        },
+      },
+    });
+    const id = delivery();
+    const first = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(first.result.statusCode).toBe(500);
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
+    const retry = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(retry.result.statusCode).toBe(202);
+    expect(body(retry.result)).toMatchObject({ enqueued: 2 });
+  });
+
+  it('answers 500 all the same when releasing the claim fails, and logs it', async () => {
+    sqsMock.on(SendMessageBatchCommand).rejects(new Error('SQS unavailable'));
+    const real = new DynamoDbDeliveryDedupe({ tableName: table, client: db.client() });
+    const dedupe: DeliveryDedupe = {
+      firstSeen: (key, ttl) => real.firstSeen(key, ttl),
+      forget: async () => {
+        throw new Error('ProvisionedThroughputExceededException: slow down');
+      },
+    };
+    const { handler } = handlerWith({ dedupe });
+    const id = delivery();
+    const first = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(first.result.statusCode).toBe(500);
+    expect(body(first.result)).toMatchObject({ kind: 'error' });
+    expect(first.output).toContain('delivery claim not released');
+    expect(first.output).toContain('ProvisionedThroughputExceededException: slow down');
+    // The claim stayed: the redelivery is taken for a duplicate, and the schedule catches up.
+    const retry = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(retry.result.statusCode).toBe(200);
+  });
+
+  it('does not release anything when the claim itself failed', async () => {
+    const forgotten: string[] = [];
+    const dedupe: DeliveryDedupe = {
+      firstSeen: async () => {
+        throw new Error('DynamoDB unavailable');
+      },
+      forget: async (key) => {
+        forgotten.push(key);
+        return true;
+      },
+    };
+    const { handler } = handlerWith({ dedupe });
+    const { result } = await captureOutput(() => handler(githubPush(PUSH, delivery())));
+    expect(result.statusCode).toBe(500);
+    expect(forgotten).toEqual([]);
+    expect(sqsMock).not.toHaveReceivedCommand(SendMessageBatchCommand);
   });
 
   it('ignores a push to another branch without reading the repository', async () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import {
   ConditionalCheckFailedException,
@@ -7,7 +8,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeInventory, encodeInventory } from '../../core/inventory';
 import type { ObjectId } from '../../core/manifests';
 import type { InventoryStore } from '../../core/sync';
@@ -119,28 +120,69 @@ export class DynamoDbInventoryStore extends StateTable implements InventoryStore
   }
 }
 
+/** Claims one dedupe instance remembers for `forget`; a handler forgets within its own invocation. */
+const REMEMBERED_CLAIMS = 1000;
+
 /**
  * Webhook delivery dedupe with a TTL: a conditional put that succeeds for the first delivery of
  * a key and for one whose earlier record has expired (DynamoDB deletes expired items lazily).
+ * Each claim carries a random `claimId`, so `forget` deletes the claim this instance made and never
+ * a later one that replaced it (#7).
  */
 export class DynamoDbDeliveryDedupe extends StateTable implements DeliveryDedupe {
+  /** Key → claimId of the claims this instance made, oldest first. */
+  private readonly claims = new Map<string, string>();
+
+  private key(key: string): { pk: string; sk: string } {
+    return { pk: `DELIVERY#${key}`, sk: 'DELIVERY' };
+  }
+
   async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
     const nowSeconds = Math.floor(this.now() / 1000);
+    const claimId = randomUUID();
     try {
       await this.client.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: { pk: `DELIVERY#${key}`, sk: 'DELIVERY', ttl: nowSeconds + ttlSeconds },
+          Item: { ...this.key(key), ttl: nowSeconds + ttlSeconds, claimId },
           ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
           ExpressionAttributeNames: { '#ttl': 'ttl' },
           ExpressionAttributeValues: { ':now': nowSeconds },
         }),
       );
-      return true;
     } catch (err: unknown) {
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }
+    this.claims.delete(key);
+    this.claims.set(key, claimId);
+    for (const oldest of this.claims.keys()) {
+      if (this.claims.size <= REMEMBERED_CLAIMS) break;
+      this.claims.delete(oldest);
+    }
+    return true;
+  }
+
+  async forget(key: string): Promise<boolean> {
+    const claimId = this.claims.get(key);
+    if (claimId === undefined) return false;
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: this.key(key),
+          ConditionExpression: 'claimId = :claimId',
+          ExpressionAttributeValues: { ':claimId': claimId },
+        }),
+      );
+    } catch (err: unknown) {
+      // Any other failure keeps the claim remembered: a caller may try again.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      this.claims.delete(key);
+      return false;
+    }
+    this.claims.delete(key);
+    return true;
   }
 }
 

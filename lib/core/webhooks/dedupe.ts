@@ -5,6 +5,13 @@
 export interface DeliveryDedupe {
   /** True the first time `key` is seen within `ttlSeconds`, false for a repeat. Atomic per key. */
   firstSeen(key: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Releases the claim this instance's `firstSeen` made on `key`, so the next delivery of it counts as
+   * first again: for a delivery that was claimed but not enqueued, whose retry must not be dropped
+   * as a duplicate (#7). True when a claim was removed; false when this instance holds none on `key`
+   * (never claimed here, already forgotten, or expired and claimed again since).
+   */
+  forget(key: string): Promise<boolean>;
 }
 
 export interface InMemoryDedupeOptions {
@@ -31,6 +38,12 @@ export class InMemoryDedupe implements DeliveryDedupe {
 
   async firstSeen(key: string, ttlSeconds: number): Promise<boolean> {
     return this.firstSeenSync(key, ttlSeconds);
+  }
+
+  async forget(key: string): Promise<boolean> {
+    const expiry = this.expiries.get(key);
+    this.expiries.delete(key);
+    return expiry !== undefined && expiry > this.now();
   }
 
   /** The same check without a promise, for callers on a hot path. */

@@ -45,6 +45,38 @@ describe('DynamoDB state table', () => {
     expect(await dedupe.firstSeen('webhook#github#abc', 3600)).toBe(true);
   });
 
+  it('forgets the delivery claim it made, so a retry of the delivery is first again (#7)', async () => {
+    const dedupe = new DynamoDbDeliveryDedupe(options());
+    expect(await dedupe.firstSeen('webhook#github#retry-1', 3600)).toBe(true);
+    expect(await dedupe.forget('webhook#github#retry-1')).toBe(true);
+    expect(await dedupe.forget('webhook#github#retry-1')).toBe(false);
+    // Another container takes the retry.
+    const other = new DynamoDbDeliveryDedupe(options());
+    expect(await other.firstSeen('webhook#github#retry-1', 3600)).toBe(true);
+    expect(await other.firstSeen('webhook#github#retry-1', 3600)).toBe(false);
+  });
+
+  it('does not forget a claim another instance made', async () => {
+    const first = new DynamoDbDeliveryDedupe(options());
+    const second = new DynamoDbDeliveryDedupe(options());
+    expect(await first.firstSeen('webhook#github#mine', 3600)).toBe(true);
+    expect(await second.firstSeen('webhook#github#mine', 3600)).toBe(false);
+    expect(await second.forget('webhook#github#mine')).toBe(false);
+    expect(await first.firstSeen('webhook#github#mine', 3600)).toBe(false);
+  });
+
+  it('leaves a newer claim alone when an expired one it replaced is forgotten', async () => {
+    const stale = new DynamoDbDeliveryDedupe(options());
+    const fresh = new DynamoDbDeliveryDedupe(options());
+    expect(await stale.firstSeen('webhook#github#late', 60)).toBe(true);
+    now += 61 * 1000;
+    expect(await fresh.firstSeen('webhook#github#late', 3600)).toBe(true);
+    expect(await stale.forget('webhook#github#late')).toBe(false);
+    expect(await stale.firstSeen('webhook#github#late', 3600)).toBe(false);
+    expect(await fresh.forget('webhook#github#late')).toBe(true);
+    expect(await stale.firstSeen('webhook#github#late', 3600)).toBe(true);
+  });
+
   it('lets one of two deliveries of the same sync message run, and reports it done afterwards', async () => {
     const claims = new DynamoDbSyncClaims(options());
     const results = await Promise.all([

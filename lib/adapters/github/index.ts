@@ -1,0 +1,3 @@
+export * from './commit-status';
+export * from './errors';
+export * from './repo-url';
