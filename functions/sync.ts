@@ -1,135 +1,278 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
-import { SecretsManagerStore } from '../lib/adapters/aws/secrets-manager';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
-// Imported from their files, not the index: the index re-exports PooledKubeConfig, which would
-// pull client-node into the bundle.
+// Imported from its file, not the index: the index re-exports PooledKubeConfig, which would pull
+// client-node into the bundle.
 import { KubernetesCluster } from '../lib/adapters/kubernetes/cluster';
-import { KubeHttp } from '../lib/adapters/kubernetes/http';
 import { rendererFor } from '../lib/adapters/renderers';
-import { JobBusyError, runSyncJob, type SyncJob, type SyncJobPorts } from '../lib/core/pipeline';
+import type { AuditStore } from '../lib/core/audit';
+import {
+  JobBusyError,
+  runSyncJob,
+  type SyncJob,
+  type SyncJobPorts,
+  type SyncJobResult,
+} from '../lib/core/pipeline';
 import { Redactor } from '../lib/core/redact';
 import { DEFAULT_RENDER_LIMITS } from '../lib/core/render';
-import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
+import type { SecretStore } from '../lib/core/secrets';
+import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/signatures';
+import type { InventoryStore } from '../lib/core/sync';
+import {
+  type DeployedCluster,
+  type Deployment,
+  deploymentFromEnv,
+  requiredEnv,
+  sameRepository,
+} from './shared/deployment';
+import { clusterSecrets, eksConnector, type KubeConnection } from './shared/eks';
 import { GitSources } from './shared/git';
-import { SERVICE_NAME } from './shared/metric-names';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './shared/metric-names';
+import { parseSignatureTrusts, type SignatureTrusts, signatureTrustOf } from './shared/signature-trust';
 
-const logger = new Logger({ serviceName: SERVICE_NAME });
-
-interface Container {
+export interface SyncDeps {
   readonly deployment: Deployment;
-  readonly git: GitSources;
-  readonly access: EksClusterAccess;
-  readonly claims: DynamoDbSyncClaims;
-  readonly audit: DynamoDbAuditStore;
-  readonly secrets: SecretsManagerStore;
+  /** The job's repository; its fetch cache survives warm invocations. */
+  readonly repository: (url: string) => Promise<SyncJobPorts['repo']>;
+  readonly claims: SyncJobPorts['claims'];
+  readonly audit: AuditStore;
+  /** The app inventories of one cluster. */
+  readonly inventory: (cluster: string) => InventoryStore;
+  /** Production: EksClusterAccess (the cluster's role, its endpoint and an EKS token) and KubeHttp. */
+  readonly connect: (cluster: DeployedCluster, job: SyncJob) => Promise<KubeConnection>;
+  /** The cluster's app secrets (`plumbline/<cluster>/…`), read as the cluster's role; one store per job. */
+  readonly secrets: (cluster: DeployedCluster, job: SyncJob) => SecretStore;
   readonly events: EventBridgeClient;
-  readonly stateTable: string;
+  /** The audit HMAC key that stands in for Secret values in content hashes; read once per container. */
+  readonly contentHashKey: () => Promise<string>;
+  /** Trusted signing keys by repository: a repository listed must deploy signed commits. */
+  readonly signatureTrust: SignatureTrusts;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
 }
 
-let container: Container | undefined;
+type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
-/** Adapters built once per container: git caches, assumed roles and tokens survive warm invocations. */
-function containerOf(): Container {
-  container ??= (() => {
-    const deployment = deploymentFromEnv();
-    const stateTable = requiredEnv('STATE_TABLE');
-    return {
-      deployment,
-      git: new GitSources(deployment.repositories),
-      access: new EksClusterAccess(),
-      claims: new DynamoDbSyncClaims({ tableName: stateTable }),
-      audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE') }),
-      secrets: new SecretsManagerStore(),
-      events: new EventBridgeClient({}),
-      stateTable,
-    };
-  })();
-  return container;
+const JOB_FIELDS = ['repo', 'cluster', 'app', 'commit', 'ref', 'trigger', 'triggerId'] as const;
+
+class SyncMessageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'SyncMessageError';
+  }
 }
 
 function parseJob(body: string): SyncJob {
-  const raw = JSON.parse(body) as Partial<SyncJob>;
-  for (const key of ['repo', 'cluster', 'app', 'commit', 'ref', 'trigger', 'triggerId'] as const) {
-    if (typeof raw[key] !== 'string' || raw[key] === '') throw new Error(`sync message without ${key}`);
+  let raw: Partial<Record<(typeof JOB_FIELDS)[number], unknown>>;
+  try {
+    raw = JSON.parse(body) as typeof raw;
+  } catch (err: unknown) {
+    throw new SyncMessageError('the sync message is not JSON', { cause: err });
+  }
+  for (const key of JOB_FIELDS) {
+    if (typeof raw?.[key] !== 'string' || raw[key] === '') {
+      throw new SyncMessageError(`sync message without ${key}`);
+    }
+  }
+  if (raw.trigger !== 'webhook' && raw.trigger !== 'schedule') {
+    throw new SyncMessageError(`sync message with unknown trigger ${JSON.stringify(raw.trigger)}`);
   }
   return raw as SyncJob;
 }
 
-async function processRecord(
-  body: string,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<void> {
-  const c = containerOf();
-  const job = parseJob(body);
-  const cluster = c.deployment.clusters.find((k) => k.name === job.cluster);
-  if (!cluster) throw new Error(`cluster ${job.cluster} is not part of this deployment`);
-  logger.appendKeys({ cluster: job.cluster, app: job.app, commit: job.commit, delivery: job.triggerId });
-  const redactor = new Redactor();
-  const ports: SyncJobPorts = {
-    claims: c.claims,
-    repo: await c.git.reader(job.repo),
-    renderer: (config) => rendererFor(config, { redactor }),
-    render: (renderer, repoRoot, appPath) =>
-      renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
-    connect: async (j) => {
-      const kc = await c.access.kubeConfig(
-        { name: cluster.name, region: cluster.region, roleArn: cluster.roleArn },
-        { app: j.app, commit: j.commit },
-      );
-      const http = new KubeHttp(kc);
-      return {
-        cluster: new KubernetesCluster(http),
-        inventory: new DynamoDbInventoryStore({ tableName: c.stateTable }, cluster.name),
-        close: () => http.close(),
-      };
-    },
-    secrets: { store: c.secrets, prefix: `plumbline/${cluster.name}/` },
-    audit: c.audit,
-    publish: async (detail) => {
-      await c.events.send(
-        new PutEventsCommand({
-          Entries: [{ Source: 'plumbline', DetailType: 'plumbline.sync', Detail: JSON.stringify(detail) }],
-        }),
-      );
-    },
-    remainingMs: () => context.getRemainingTimeInMillis(),
-  };
-  const result = await runSyncJob(
-    job,
-    ports,
-    { allowedNamespaces: cluster.allowedNamespaces, clusterScoped: cluster.clusterScoped },
-    redactor,
-  );
-  logger.info('sync job finished', {
-    status: result.status,
-    outcome: result.outcome,
-    auditSeq: result.auditSeq,
-  });
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split('\n')[0]!.slice(0, 500);
 }
 
-/** SQS FIFO, batch size 1, reportBatchItemFailures: a message that fails is delivered again. */
-export async function handler(
-  event: SQSEvent,
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
-): Promise<SQSBatchResponse> {
-  const failures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    try {
-      await processRecord(record.body, context);
-    } catch (err: unknown) {
-      const busy = err instanceof JobBusyError;
-      logger[busy ? 'warn' : 'error']('sync job will be retried', {
-        messageId: record.messageId,
-        error: err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : 'unknown',
+/** A promise made once and kept, unless it fails: the next caller tries again. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | undefined;
+  return () => {
+    if (!kept) {
+      const made = make();
+      kept = made;
+      made.catch(() => {
+        if (kept === made) kept = undefined;
       });
-      failures.push({ itemIdentifier: record.messageId });
-    } finally {
-      logger.resetKeys();
     }
-  }
-  return { batchItemFailures: failures };
+    return kept;
+  };
 }
+
+/**
+ * SQS FIFO (batch size 1, reportBatchItemFailures) → runSyncJob (#7). A message that fails is
+ * reported and delivered again; on a FIFO queue, so is every message after it in the batch, which
+ * keeps a cluster's syncs in order.
+ */
+export function createSyncHandler(
+  deps: () => SyncDeps,
+): (event: SQSEvent, context: LambdaContext) => Promise<SQSBatchResponse> {
+  const verifiers = new Map<string, Promise<SignatureVerifier>>();
+  let hashKey: (() => Promise<string>) | undefined;
+  const verifierFor = (d: SyncDeps, url: string): Promise<SignatureVerifier> | undefined => {
+    const trust = signatureTrustOf(d.signatureTrust, url);
+    if (!trust) return undefined;
+    let verifier = verifiers.get(url);
+    if (!verifier) {
+      verifier = createSignatureVerifier(trust);
+      verifiers.set(url, verifier);
+      verifier.catch(() => verifiers.delete(url));
+    }
+    return verifier;
+  };
+
+  async function processRecord(record: SQSRecord, d: SyncDeps, context: LambdaContext): Promise<void> {
+    const logger = d.logger ?? defaultLogger;
+    const metrics = d.metrics ?? defaultMetrics;
+    const job = parseJob(record.body);
+    const cluster = d.deployment.clusters.find((k) => k.name === job.cluster);
+    if (!cluster) throw new SyncMessageError(`cluster ${job.cluster} is not part of this deployment`);
+    const repo = d.deployment.repositories.find((r) => sameRepository(r.url, job.repo));
+    if (!repo) throw new SyncMessageError(`repository ${job.repo} is not part of this deployment`);
+    logger.appendKeys({ cluster: job.cluster, app: job.app, commit: job.commit, delivery: job.triggerId });
+    hashKey ??= once(d.contentHashKey);
+    const redactor = new Redactor();
+    const signatures = await verifierFor(d, repo.url);
+    const ports: SyncJobPorts = {
+      claims: d.claims,
+      repo: await d.repository(repo.url),
+      renderer: (config) => rendererFor(config, { redactor }),
+      render: (renderer, repoRoot, appPath) =>
+        renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
+      connect: async (j) => {
+        const { http, principal } = await d.connect(cluster, j);
+        return {
+          cluster: new KubernetesCluster(http),
+          inventory: d.inventory(cluster.name),
+          ...(principal ? { principal } : {}),
+          close: () => http.close(),
+        };
+      },
+      secrets: { store: d.secrets(cluster, job), prefix: `plumbline/${cluster.name}/` },
+      audit: d.audit,
+      publish: async (detail) => {
+        const out = await d.events.send(
+          new PutEventsCommand({
+            Entries: [{ Source: 'plumbline', DetailType: 'plumbline.sync', Detail: JSON.stringify(detail) }],
+          }),
+        );
+        // The audit record is written: a lost event is logged, not worth a second sync.
+        if (out.FailedEntryCount) logger.warn('sync event not published', { entries: out.Entries });
+      },
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      contentHashKey: await hashKey(),
+      ...(signatures ? { signatures } : {}),
+      warn: (message, attributes) => logger.warn(message, attributes),
+    };
+    const started = Date.now();
+    const result = await runSyncJob(
+      job,
+      ports,
+      { allowedNamespaces: cluster.allowedNamespaces, clusterScoped: cluster.clusterScoped },
+      redactor,
+    );
+    recordMetrics(metrics, result, Date.now() - started);
+    logger.info('sync job finished', {
+      messageId: record.messageId,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+      status: result.status,
+      outcome: result.outcome,
+      auditSeq: result.auditSeq,
+    });
+  }
+
+  return async (event, context) => {
+    const d = deps();
+    const logger = d.logger ?? defaultLogger;
+    const metrics = d.metrics ?? defaultMetrics;
+    const failures: SQSBatchResponse['batchItemFailures'] = [];
+    try {
+      for (const record of event.Records) {
+        if (failures.length > 0) {
+          failures.push({ itemIdentifier: record.messageId });
+          continue;
+        }
+        try {
+          await processRecord(record, d, context);
+        } catch (err: unknown) {
+          const busy = err instanceof JobBusyError;
+          logger[busy ? 'warn' : 'error']('sync job will be retried', {
+            messageId: record.messageId,
+            receiveCount: record.attributes.ApproximateReceiveCount,
+            error: oneLine(err),
+          });
+          failures.push({ itemIdentifier: record.messageId });
+        } finally {
+          logger.resetKeys();
+        }
+      }
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+    return { batchItemFailures: failures };
+  };
+}
+
+function recordMetrics(metrics: Metrics, result: SyncJobResult, durationMs: number): void {
+  if (result.status === 'duplicate') return;
+  metrics.addMetric(METRIC.syncDuration, MetricUnit.Milliseconds, durationMs);
+  if (result.outcome === 'failed') metrics.addMetric(METRIC.syncFailed, MetricUnit.Count, 1);
+  else if (result.outcome === 'drift') metrics.addMetric(METRIC.driftDetected, MetricUnit.Count, 1);
+  else if (result.status === 'synced') metrics.addMetric(METRIC.syncSucceeded, MetricUnit.Count, 1);
+}
+
+/**
+ * The trusted signing keys. The stack's esbuild `define` replaces this very expression with the
+ * keys read at synth time (infra/constructs/plumbline.ts); tests set it as an environment variable.
+ */
+export function signatureTrustFromEnv(): SignatureTrusts {
+  return parseSignatureTrusts(process.env.PLUMBLINE_SIGNATURE_TRUST);
+}
+
+async function secretString(client: SecretsManagerClient, secretId: string, what: string): Promise<string> {
+  const out = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (!out.SecretString) throw new Error(`${what} has no string value`);
+  return out.SecretString;
+}
+
+const defaultLogger = new Logger({ serviceName: SERVICE_NAME });
+const defaultMetrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+let production: SyncDeps | undefined;
+
+/** Adapters built once per container: git caches, assumed roles and tokens survive warm invocations. */
+function productionDeps(): SyncDeps {
+  production ??= (() => {
+    const deployment = deploymentFromEnv();
+    const stateTable = requiredEnv('STATE_TABLE');
+    const hmacSecretArn = requiredEnv('AUDIT_HMAC_SECRET_ARN');
+    const signatureTrust = signatureTrustFromEnv();
+    const ownSecrets = new SecretsManagerClient({});
+    const dynamodb = new DynamoDBClient({});
+    const git = new GitSources(deployment.repositories, ownSecrets);
+    const access = new EksClusterAccess();
+    return {
+      deployment,
+      repository: (url) => git.reader(url),
+      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamodb }),
+      audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE'), client: dynamodb }),
+      inventory: (cluster) =>
+        new DynamoDbInventoryStore({ tableName: stateTable, client: dynamodb }, cluster),
+      connect: eksConnector(access),
+      secrets: clusterSecrets(access),
+      events: new EventBridgeClient({}),
+      contentHashKey: () => secretString(ownSecrets, hmacSecretArn, 'the audit HMAC key'),
+      signatureTrust,
+    };
+  })();
+  return production;
+}
+
+export const handler = createSyncHandler(productionDeps);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 export const CONFIG_FILE = 'plumbline.config.json';
@@ -13,6 +14,17 @@ export interface RepositoryProps {
   readonly provider: WebhookProviderName;
   /** Secrets Manager secret (by name) with the git credentials; omitted for a public repository. */
   readonly credentialsSecretName?: string;
+  /**
+   * Deploy only commits signed by one of these keys (policy `head`). Key files, read at synth time and
+   * embedded in the sync function: armored OpenPGP public keys (`gpg --armor --export`) and SSH
+   * allowed_signers files. In plumbline.config.json, paths are relative to the config file.
+   */
+  readonly verifySignatures?: SignatureKeyFiles;
+}
+
+export interface SignatureKeyFiles {
+  readonly openpgp?: readonly string[];
+  readonly ssh?: readonly string[];
 }
 
 /** A cluster the deployment may target: the trust boundary of what a repository can change. */
@@ -74,6 +86,11 @@ const label = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letter
 const account = z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id');
 const region = z.string().regex(REGION, 'must be an AWS region such as eu-west-1');
 
+const keyFiles = z
+  .array(z.string().trim().min(1, 'must be a file path'))
+  .min(1, 'must list at least one key file')
+  .max(20, 'must list at most 20 key files');
+
 const repository = z.strictObject({
   url: z.url({ protocol: /^https$/, error: 'must be an https:// clone URL' }),
   branch: z.string().min(1).max(255),
@@ -81,6 +98,10 @@ const repository = z.strictObject({
   credentialsSecretName: z
     .string()
     .regex(/^[\w/+=.@-]{1,512}$/, 'must be a Secrets Manager secret name')
+    .optional(),
+  verifySignatures: z
+    .strictObject({ openpgp: keyFiles.optional(), ssh: keyFiles.optional() })
+    .refine((v) => v.openpgp !== undefined || v.ssh !== undefined, 'must list openpgp or ssh key files')
     .optional(),
 });
 
@@ -163,7 +184,21 @@ export function parsePlumblineConfig(raw: unknown, file = CONFIG_FILE): Plumblin
     );
   }
   const { $schema: _ignored, ...config } = result.data;
-  return config;
+  // Key files are named relative to the config file, wherever synth runs from.
+  const base = dirname(resolve(file));
+  const repositories = config.repositories.map((repo) => {
+    const keys = repo.verifySignatures;
+    if (!keys) return repo;
+    const resolved = (paths: readonly string[] | undefined) => paths?.map((p) => resolve(base, p));
+    return {
+      ...repo,
+      verifySignatures: {
+        ...(keys.openpgp ? { openpgp: resolved(keys.openpgp) } : {}),
+        ...(keys.ssh ? { ssh: resolved(keys.ssh) } : {}),
+      },
+    };
+  });
+  return { ...config, repositories };
 }
 
 export function loadPlumblineConfig(file = CONFIG_FILE): PlumblineConfig {

@@ -76,6 +76,7 @@ export class GitSources {
     return {
       ensureCommit: (ref: string, commit: string) => source.ensureCommit(ref, commit),
       readFile: (commit: string, path: string, maxBytes: number) => source.readFile(commit, path, maxBytes),
+      readCommit: (commit: string) => source.readCommit(commit),
       materialize: async (commit: string, paths: readonly string[]) => {
         const dir = await mkdtemp(join(tmpdir(), 'plumbline-app-'));
         const [first, ...rest] = paths;

@@ -4,18 +4,10 @@ import {
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { SyncJob } from '../../lib/core/pipeline/ports';
 
-/** A sync queue message: from a push (webhook) or from the schedule (drift check). */
-export interface SyncMessage {
-  readonly repo: string;
-  readonly cluster: string;
-  readonly app: string;
-  readonly commit: string;
-  readonly ref: string;
-  readonly trigger: 'webhook' | 'schedule';
-  /** The webhook delivery or the schedule event it came from. */
-  readonly triggerId: string;
-}
+/** A sync queue message: from a push (webhook) or from the schedule (drift check); the sync job it runs. */
+export type SyncMessage = SyncJob;
 
 const BATCH = 10;
 

@@ -21,6 +21,8 @@ export interface PlumblineFunctionProps {
   readonly layers?: ILayerVersion[];
   readonly ephemeralStorageSize?: Size;
   readonly vpc?: { vpc: IVpc; subnets: SubnetSelection; securityGroups: ISecurityGroup[] };
+  /** esbuild `define`s: values compiled into the bundle, out of reach of the function's configuration. */
+  readonly define?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -31,9 +33,12 @@ export class PlumblineFunction extends Construct {
   readonly fn: NodejsFunction;
   readonly role: Role;
   readonly logGroup: LogGroup;
+  /** What the bundle was given to compile in (for tests: bundling is skipped there). */
+  readonly define: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: PlumblineFunctionProps) {
     super(scope, id);
+    this.define = props.define ?? {};
     this.role = new Role(this, 'Role', {
       roleName: props.roleName,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
@@ -74,6 +79,7 @@ export class PlumblineFunction extends Construct {
         sourceMap: BUNDLE.sourceMap,
         keepNames: BUNDLE.keepNames,
         externalModules: [...BUNDLE.externalModules],
+        define: { ...this.define },
       },
     });
     this.logGroup.grantWrite(this.role);

@@ -1,5 +1,5 @@
 import { KubectlV33Layer } from '@aws-cdk/lambda-layer-kubectl-v33';
-import { Aws, CfnOutput, Duration, Size, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validations } from 'aws-cdk-lib';
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
@@ -12,8 +12,10 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
 import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
+import { loadSignatureTrusts } from '../signature-trust';
 import { ClusterAccess, clusterRoleArn } from './cluster-access';
 import { PlumblineData } from './data';
 import { Monitoring } from './monitoring';
@@ -44,6 +46,7 @@ export class Plumbline extends Construct {
   readonly sync: PlumblineFunction;
   readonly reconcile: PlumblineFunction;
   readonly webhookSecret: Secret;
+  readonly auditHmacKey: Secret;
   readonly api: HttpApi;
   readonly clusterAccess: Record<string, ClusterAccess> = {};
   readonly monitoring: Monitoring;
@@ -63,6 +66,21 @@ export class Plumbline extends Construct {
       description: 'Plumbline webhook secret: paste into the git host webhook settings',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
     });
+    // The HMAC key of audit content hashes (#6). Not under plumbline/<cluster>/: cluster roles read
+    // those, and a repository could reference it in a Secret manifest (docs/adr/0011).
+    this.auditHmacKey = new Secret(this, 'AuditHmacKey', {
+      description: 'Plumbline audit HMAC key: stands in for Secret values in audit content hashes',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      // Kept with the audit table it gives meaning to.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(this.auditHmacKey).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A new audit HMAC key changes the content hash of every unchanged Secret; it is rotated by hand, when wanted.',
+    });
+    // Read and checked now: a bad key file fails synth, and the keys go into the sync bundle.
+    const signatureTrust = loadSignatureTrusts(props.repositories, root);
     const gitSecrets = props.repositories.flatMap((repo, i) =>
       repo.credentialsSecretName
         ? [
@@ -129,9 +147,13 @@ export class Plumbline extends Construct {
       layers: [props.kubectlLayer?.(this) ?? new KubectlV33Layer(this, 'KubectlLayer')],
       ephemeralStorageSize: Size.gibibytes(4),
       vpc: props.network ? this.network(props.network) : undefined,
+      // Compiled in, not an environment variable: Lambda environments hold 4 KB in all, and the
+      // function's configuration must not be able to switch signature checks off (docs/adr/0011).
+      define: { [SIGNATURE_TRUST_DEFINE]: JSON.stringify(JSON.stringify(signatureTrust)) },
       environment: {
         ...environment,
         AUDIT_TABLE: this.data.auditTable.tableName,
+        AUDIT_HMAC_SECRET_ARN: this.auditHmacKey.secretArn,
         // The git cache and rendered trees live in the function's ephemeral storage.
         PLUMBLINE_CACHE_DIR: '/tmp/plumbline',
       },
@@ -153,6 +175,12 @@ export class Plumbline extends Construct {
         'Query on the audit table indexes (byApp, byCommit) is read-only; writes are PutItem on the table alone.',
     });
     this.data.stateTable.grantReadWriteData(this.sync.role);
+    this.sync.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.auditHmacKey.secretArn],
+      }),
+    );
     this.sync.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['sts:AssumeRole'], resources: clusterRoles.map((c) => c.roleArn) }),
     );

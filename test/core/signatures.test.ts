@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import {
+  commitAuthor,
   createSignatureVerifier,
   enforceSignaturePolicy,
   matchPatternList,
@@ -59,6 +60,25 @@ describe('splitSignedCommit', () => {
         expect(split.signature).toBe(signature.trimEnd().length === 0 ? '\n' : `${signature.trimEnd()}\n`);
       }),
     );
+  });
+});
+
+describe('commitAuthor', () => {
+  it('reads the author header without its timestamp, whatever follows it', () => {
+    expect(commitAuthor(commitWith(undefined))).toBe('Dev Eloper <dev@example.com>');
+    const signature =
+      '-----BEGIN SSH SIGNATURE-----\nauthor Mallory <m@example.com> 1 +0000\n-----END SSH SIGNATURE-----\n';
+    expect(commitAuthor(commitWith(signature, 'author Mallory <m@example.com> 1 +0000\n'))).toBe(
+      'Dev Eloper <dev@example.com>',
+    );
+  });
+
+  it('keeps a UTF-8 name, and is undefined for a commit object without an author', () => {
+    const headers = [HEADERS[0]!, 'author Zoë Ångström <zoe@example.com> 1700000000 +0000', HEADERS[3]!];
+    expect(commitAuthor(Buffer.from(`${headers.join('\n')}\n\nx\n`, 'utf8'))).toBe(
+      'Zoë Ångström <zoe@example.com>',
+    );
+    expect(commitAuthor(commitWith(undefined, 'x\n', [HEADERS[0]!, HEADERS[3]!]))).toBeUndefined();
   });
 });
 

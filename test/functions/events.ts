@@ -1,6 +1,7 @@
-import { createHmac } from 'node:crypto';
-import type { APIGatewayProxyEventV2, ScheduledEvent } from 'aws-lambda';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEventV2, Context, ScheduledEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Deployment } from '../../functions/shared/deployment';
+import { deduplicationId, type SyncMessage } from '../../functions/shared/queue';
 import { parseRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
 import { readFixture } from '../helpers/fixtures';
 
@@ -99,6 +100,66 @@ export function scheduledEvent(id = 'cdc73f9d-aea9-11e3-9d5a-835b769c0d9c'): Sch
     region: 'eu-west-1',
     resources: ['arn:aws:events:eu-west-1:111111111111:rule/Plumbline-Schedule'],
     detail: {},
+  };
+}
+
+export const SYNC_QUEUE_ARN = 'arn:aws:sqs:eu-west-1:111111111111:Plumbline-SyncQueue.fifo';
+
+let sequence = 18_880_000_000_000_000_000n;
+
+/**
+ * One SQS FIFO record as Lambda delivers it: the group is the message's cluster and the
+ * deduplication id the one the webhook and reconcile functions send. A string body is sent as is
+ * (a malformed message).
+ */
+export function sqsRecord(message: SyncMessage | string, receiveCount = 1): SQSRecord {
+  const body = typeof message === 'string' ? message : JSON.stringify(message);
+  const sent = Date.now() - 2_000;
+  sequence += 1n;
+  return {
+    messageId: randomUUID(),
+    receiptHandle: `AQEB${Buffer.from(randomUUID()).toString('base64')}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(sent),
+      SequenceNumber: String(sequence),
+      MessageGroupId: typeof message === 'string' ? 'prod' : message.cluster,
+      SenderId: 'AROAEXAMPLE:Plumbline-Webhook',
+      MessageDeduplicationId:
+        typeof message === 'string'
+          ? createHash('sha256').update(body).digest('hex')
+          : deduplicationId(message),
+      ApproximateFirstReceiveTimestamp: String(sent + 500),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash('md5').update(body).digest('hex'),
+    eventSource: 'aws:sqs',
+    eventSourceARN: SYNC_QUEUE_ARN,
+    awsRegion: 'eu-west-1',
+  };
+}
+
+export function sqsEvent(...records: SQSRecord[]): SQSEvent {
+  return { Records: records };
+}
+
+/** A Lambda context with a deadline, as the runtime passes it. */
+export function lambdaContext(remainingMs = 600_000): Context {
+  const deadline = Date.now() + remainingMs;
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'Plumbline-SyncFunction',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:111111111111:function:Plumbline-SyncFunction',
+    memoryLimitInMB: '2048',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/Plumbline-SyncFunction',
+    logStreamName: '2025/11/26/[$LATEST]0123456789abcdef',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
   };
 }
 

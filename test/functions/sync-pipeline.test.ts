@@ -39,6 +39,8 @@ describe('runSyncJob', () => {
   let ports: SyncJobPorts;
   let audit: DynamoDbAuditStore;
   const events: Record<string, unknown>[] = [];
+  /** What reportStatus was told: trigger id, state, description. */
+  const statuses: [string, string, string][] = [];
 
   beforeAll(async () => {
     sandbox = await startSandbox({ controllerDelayMs: 10 });
@@ -84,7 +86,13 @@ describe('runSyncJob', () => {
         events.push(detail);
       },
       remainingMs: () => 600_000,
+      reportStatus: async (j, state, description) => {
+        statuses.push([j.triggerId, state, description]);
+      },
     };
+  });
+  beforeEach(() => {
+    statuses.length = 0;
   });
   afterAll(async () => {
     await gitFixture.stop();
@@ -126,7 +134,12 @@ describe('runSyncJob', () => {
       trigger: 'webhook',
       deliveryId: 'delivery-1',
       repo: url,
+      who: { author: 'Dev Eloper <dev@example.com>' },
     });
+    expect(statuses).toEqual([
+      ['delivery-1', 'pending', 'shop on prod: syncing'],
+      ['delivery-1', 'success', 'shop on prod: synced (4 created, 0 configured, 0 deleted)'],
+    ]);
   });
 
   it('runs a redelivered message once: the second delivery is a duplicate and writes no record', async () => {
@@ -134,6 +147,7 @@ describe('runSyncJob', () => {
       status: 'duplicate',
     });
     expect((await audit.query({ cluster: 'prod' })).length).toBe(1);
+    expect(statuses).toEqual([]);
   });
 
   it('checks a detect-only app for drift on the schedule and records the drifted object without changing it', async () => {
@@ -152,6 +166,10 @@ describe('runSyncJob', () => {
       { id: 'apps/Deployment/default/shop', action: 'skipped', reason: 'drift: .spec.replicas' },
     ]);
     expect(sandbox.core.get(deployments, 'default', 'shop')).toMatchObject({ spec: { replicas: 9 } });
+    expect(statuses).toEqual([
+      ['tick-1', 'pending', 'shop on prod: checking'],
+      ['tick-1', 'failure', 'shop on prod: drift in 1 object(s)'],
+    ]);
   });
 
   it('records a refused app (namespace outside the allow-list) as a failed sync without retrying', async () => {
@@ -165,5 +183,56 @@ describe('runSyncJob', () => {
     const [record] = await audit.query({ cluster: 'prod', limit: 1 });
     expect(record?.error).toMatch(/namespace "default".*not allowed/);
     expect((await audit.query({ cluster: 'prod' })).map((r) => r.seq)).toEqual([3, 2, 1]);
+    expect(statuses[1]).toEqual([
+      'delivery-2',
+      'failure',
+      expect.stringMatching(/^shop on prod: failed: .*namespace "default"/),
+    ]);
+    expect(statuses[1]![2].length).toBeLessThanOrEqual(140);
+  });
+
+  it('never fails or retries a job because its commit status cannot be reported: it warns', async () => {
+    const warnings: [string, Record<string, unknown>][] = [];
+    const result = await runSyncJob(
+      job('webhook', 'delivery-3'),
+      {
+        ...ports,
+        reportStatus: async () => {
+          throw new Error('GitHub said 502\nwith a second line');
+        },
+        warn: (message, attributes) => warnings.push([message, attributes]),
+      },
+      policy,
+      new Redactor(),
+    );
+    expect(result).toMatchObject({ status: 'synced', outcome: 'succeeded', auditSeq: 4 });
+    expect(warnings).toEqual([
+      ['commit status not reported', { state: 'pending', error: 'Error: GitHub said 502' }],
+      ['commit status not reported', { state: 'success', error: 'Error: GitHub said 502' }],
+    ]);
+  });
+
+  it('reports an error status, then throws for a retry, when the job fails for a reason outside the repository', async () => {
+    const result = runSyncJob(
+      job('webhook', 'delivery-4'),
+      {
+        ...ports,
+        connect: async () => {
+          throw new Error('cannot assume the cluster role: AccessDenied');
+        },
+      },
+      policy,
+      new Redactor(),
+    );
+    await expect(result).rejects.toThrow('AccessDenied');
+    expect(statuses).toEqual([
+      ['delivery-4', 'pending', 'shop on prod: syncing'],
+      [
+        'delivery-4',
+        'error',
+        'shop on prod: Error: cannot assume the cluster role: AccessDenied; will retry',
+      ],
+    ]);
+    expect((await audit.query({ cluster: 'prod', limit: 1 }))[0]?.seq).toBe(4);
   });
 });

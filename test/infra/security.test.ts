@@ -138,6 +138,33 @@ describe('PlumblineStack security properties', () => {
     });
   });
 
+  it('lets only the sync role read the audit HMAC key, a retained secret outside plumbline/<cluster>/', () => {
+    const key = logicalId('AWS::SecretsManager::Secret', (p) =>
+      String(p.Description).includes('audit HMAC key'),
+    );
+    const secret = template.toJSON().Resources[key];
+    expect(secret.DeletionPolicy).toBe('Retain');
+    // A generated name (`AuditHmacKey…-xxxxxx`): never under plumbline/, where cluster roles read.
+    expect(secret.Properties.Name).toBeUndefined();
+    expect(secret.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ roles: p.Properties.Roles, s })),
+    );
+    const onKey = all.filter(({ s }) => JSON.stringify(s.Resource).includes(key));
+    expect(onKey).toEqual([
+      {
+        roles: [{ Ref: syncRole }],
+        s: { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: key } },
+      },
+    ]);
+    const inlineRoles = JSON.stringify(template.findResources('AWS::IAM::Role'));
+    expect(inlineRoles).not.toContain(key);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: { 'Fn::GetAtt': [syncRole, 'Arn'] },
+      Environment: { Variables: Match.objectLike({ AUDIT_HMAC_SECRET_ARN: { Ref: key } }) },
+    });
+  });
+
   it('scopes access entries to the allowed namespaces, and cluster-wide only where clusterScoped', () => {
     template.resourceCountIs('AWS::EKS::AccessEntry', 2);
     template.hasResourceProperties('AWS::EKS::AccessEntry', {

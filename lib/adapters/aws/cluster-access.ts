@@ -34,6 +34,11 @@ interface Expiring<T> {
   readonly expiresAt: number;
 }
 
+interface RoleSession extends Expiring<AwsCredentialIdentity> {
+  /** STS's AssumedRoleUser.Arn: `arn:aws:sts::<account>:assumed-role/<role>/<session>`. */
+  readonly principal?: string;
+}
+
 /** STS session names allow [\w+=,.@-], at most 64 characters; CloudTrail shows them, so they carry app and commit. */
 export function sessionName(tags: SessionTags): string {
   const parts = ['plumbline', tags.app, tags.commit?.slice(0, 12)].filter((p): p is string => !!p);
@@ -50,7 +55,7 @@ export function sessionName(tags: SessionTags): string {
  */
 export class EksClusterAccess {
   /** In-flight or settled AssumeRole calls: concurrent callers share one request. */
-  private readonly roles = new Map<string, Promise<Expiring<AwsCredentialIdentity>>>();
+  private readonly roles = new Map<string, Promise<RoleSession>>();
   private readonly clusters = new Map<string, { endpoint: string; caData: string }>();
   private readonly tokens = new Map<string, Expiring<EksToken>>();
 
@@ -78,24 +83,32 @@ export class EksClusterAccess {
         this.deps.baseCredentials ?? new STSClient({ region: target.region }).config.credentials;
       return provider();
     }
-    const roleArn = target.roleArn;
+    return (await this.session(target, target.roleArn, tags)).value;
+  }
+
+  /**
+   * The IAM principal that acts on the cluster, for the audit record: the assumed-role ARN of the
+   * cluster role's current session (undefined without a role: the caller's own credentials).
+   */
+  async principal(target: ClusterTarget, tags: SessionTags = {}): Promise<string | undefined> {
+    if (!target.roleArn) return undefined;
+    return (await this.session(target, target.roleArn, tags)).principal;
+  }
+
+  private async session(target: ClusterTarget, roleArn: string, tags: SessionTags): Promise<RoleSession> {
     const cached = this.roles.get(roleArn);
     if (cached) {
       const settled = await cached.catch(() => undefined);
-      if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) return settled.value;
-      if (this.roles.get(roleArn) !== cached) return this.credentials(target, tags);
+      if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) return settled;
+      if (this.roles.get(roleArn) !== cached) return this.session(target, roleArn, tags);
     }
     const pending = this.assume(target, roleArn, tags);
     this.roles.set(roleArn, pending);
     pending.catch(() => this.roles.delete(roleArn));
-    return (await pending).value;
+    return pending;
   }
 
-  private async assume(
-    target: ClusterTarget,
-    roleArn: string,
-    tags: SessionTags,
-  ): Promise<Expiring<AwsCredentialIdentity>> {
+  private async assume(target: ClusterTarget, roleArn: string, tags: SessionTags): Promise<RoleSession> {
     const sts = this.deps.sts?.(target.region) ?? new STSClient({ region: target.region });
     let out: AssumeRoleCommandOutput;
     try {
@@ -123,7 +136,11 @@ export class EksClusterAccess {
       ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
       ...(c.Expiration ? { expiration: c.Expiration } : {}),
     };
-    return { value, expiresAt: c.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000 };
+    return {
+      value,
+      expiresAt: c.Expiration?.getTime() ?? this.now() + 15 * 60 * 1000,
+      ...(out.AssumedRoleUser?.Arn ? { principal: out.AssumedRoleUser.Arn } : {}),
+    };
   }
 
   private retry<T>(call: () => Promise<T>): Promise<T> {

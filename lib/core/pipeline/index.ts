@@ -1,1 +1,3 @@
+export * from './commit-status';
+export * from './ports';
 export * from './sync-job';

@@ -1,83 +1,21 @@
-import type { AuditChange, AuditDraft, AuditStore } from '../audit';
+import type { AuditChange, AuditDraft, AuditWho } from '../audit';
 import { draftFromSync } from '../audit';
 import { inputsOf } from '../fanout';
 import type { Redactor } from '../redact';
-import type { Renderer, RendererConfig, RenderResult } from '../render';
+import type { RenderResult } from '../render';
 import { findApp, loadRepoConfig, type RepoApp } from '../repo-config';
-import { countChanges, detectDrift, inspectApp, type SecretsConfig, type SyncResult, syncApp } from '../sync';
-import type { ClusterPort, InventoryStore } from '../sync/ports';
-
-/** One message of the sync queue: a push (webhook) or a scheduled drift check. */
-export interface SyncJob {
-  readonly repo: string;
-  readonly cluster: string;
-  readonly app: string;
-  readonly commit: string;
-  readonly ref: string;
-  readonly trigger: 'webhook' | 'schedule';
-  readonly triggerId: string;
-}
-
-/** What the deployment allows on the job's cluster (the trust boundary of DESIGN.md). */
-export interface ClusterPolicy {
-  readonly allowedNamespaces: readonly string[];
-  readonly clusterScoped: boolean;
-}
-
-export interface SyncJobPorts {
-  readonly claims: {
-    claim(
-      cluster: string,
-      app: string,
-      commit: string,
-      triggerId: string,
-      leaseSeconds: number,
-    ): Promise<'claimed' | 'done' | 'running'>;
-    complete(
-      cluster: string,
-      app: string,
-      commit: string,
-      triggerId: string,
-      auditSeq: number | undefined,
-    ): Promise<void>;
-  };
-  /** The repository at the job's commit: fetched into a cache, files read without a checkout. */
-  readonly repo: {
-    ensureCommit(ref: string, commit: string): Promise<void>;
-    readFile(commit: string, path: string, maxBytes: number): Promise<Buffer | undefined>;
-    /** Writes the files under `paths` at `commit` into a fresh directory; returns it and its cleanup. */
-    materialize(
-      commit: string,
-      paths: readonly string[],
-    ): Promise<{ readonly dir: string; cleanup(): Promise<void> }>;
-  };
-  readonly renderer: (config: RendererConfig) => Renderer;
-  readonly render: (renderer: Renderer, repoRoot: string, appPath: string) => Promise<RenderResult>;
-  /** The cluster's API and the app's inventory, for the job's commit and app (session names carry them). */
-  readonly connect: (
-    job: SyncJob,
-  ) => Promise<{ cluster: ClusterPort; inventory: InventoryStore; close(): Promise<void> }>;
-  readonly secrets: SecretsConfig;
-  readonly audit: AuditStore;
-  readonly publish: (detail: Record<string, unknown>) => Promise<void>;
-  /** Milliseconds the invocation has left. */
-  readonly remainingMs: () => number;
-  readonly contentHashKey?: string;
-}
-
-export interface SyncJobResult {
-  readonly status: 'synced' | 'drift-checked' | 'failed' | 'duplicate';
-  readonly outcome?: AuditDraft['outcome'];
-  readonly auditSeq?: number;
-}
-
-/** Another invocation holds the job: SQS should deliver it again later. */
-export class JobBusyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobBusyError';
-  }
-}
+import { commitAuthor, enforceSignaturePolicy, SignatureError } from '../signatures';
+import { countChanges, detectDrift, inspectApp, type SyncResult, syncApp } from '../sync';
+import { commitStatusOf, MAX_STATUS_DESCRIPTION } from './commit-status';
+import {
+  type ClusterConnection,
+  type ClusterPolicy,
+  type CommitState,
+  JobBusyError,
+  type SyncJob,
+  type SyncJobPorts,
+  type SyncJobResult,
+} from './ports';
 
 /** Left for the audit record and the event after the sync (of the invocation's time). */
 const RESERVE_MS = 30_000;
@@ -95,6 +33,8 @@ const DETERMINISTIC = new Set([
   'SecretResolutionError',
   'GitTreeError',
   'JobConfigError',
+  // A commit the policy refuses stays refused: recorded once, never retried, never applied.
+  'SignatureError',
 ]);
 
 class JobConfigError extends Error {
@@ -102,6 +42,10 @@ class JobConfigError extends Error {
     super(message);
     this.name = 'JobConfigError';
   }
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!;
 }
 
 function driftChanges(report: ReturnType<typeof detectDrift>): AuditChange[] {
@@ -120,11 +64,12 @@ function driftChanges(report: ReturnType<typeof detectDrift>): AuditChange[] {
 }
 
 /**
- * One sync-queue message, end to end: claim it (a redelivery runs once), fetch the commit, read
- * plumbline.yaml and the app's inputs, render, then sync — or, for a scheduled check of a
- * detect-only app, look for drift — write the audit record, publish the outcome, and complete the
- * claim. Failures caused by the repository's content are recorded and end the job; others throw
- * so that SQS delivers the message again.
+ * One sync-queue message, end to end: claim it (a redelivery runs once), fetch the commit, verify
+ * its signature when the repository requires one, read plumbline.yaml and the app's inputs, render,
+ * then sync — or, for a scheduled check of a detect-only app, look for drift — write the audit
+ * record, publish the outcome, complete the claim and report the commit status. Failures caused by
+ * the repository's content are recorded and end the job; others throw so that SQS delivers the
+ * message again.
  */
 export async function runSyncJob(
   job: SyncJob,
@@ -138,15 +83,54 @@ export async function runSyncJob(
     throw new JobBusyError(
       `${job.cluster}/${job.app}@${job.commit.slice(0, 12)} is being synced by another invocation`,
     );
+  const report = async (state: CommitState, description: string): Promise<void> => {
+    if (!ports.reportStatus) return;
+    try {
+      await ports.reportStatus(job, state, description.slice(0, MAX_STATUS_DESCRIPTION));
+    } catch (err: unknown) {
+      // A status is a courtesy to the git host: the sync and its record stand without it.
+      ports.warn?.('commit status not reported', { state, error: oneLine(err) });
+    }
+  };
+  const doing = job.trigger === 'schedule' ? 'checking' : 'syncing';
+  await report('pending', `${job.app} on ${job.cluster}: ${doing}`);
+  try {
+    return await runClaimed(job, ports, policy, redactor, report);
+  } catch (err: unknown) {
+    // SQS delivers the message again; until then the commit shows why it is not done.
+    await report('error', `${job.app} on ${job.cluster}: ${redactor.redact(oneLine(err))}; will retry`);
+    throw err;
+  }
+}
+
+async function runClaimed(
+  job: SyncJob,
+  ports: SyncJobPorts,
+  policy: ClusterPolicy,
+  redactor: Redactor,
+  report: (state: CommitState, description: string) => Promise<void>,
+): Promise<SyncJobResult> {
   const started = Date.now();
-  const base = {
+  // Filled in as they become known: the author once the commit is read, the signer once verified,
+  // the principal once connected (a record of a job that never reached the cluster has none).
+  const who: { -readonly [K in keyof AuditWho]: AuditWho[K] } = {};
+  const base = () => ({
     app: job.app,
     repo: job.repo,
     commit: job.commit,
     trigger: job.trigger,
     deliveryId: job.triggerId,
-    who: {},
-  } as const;
+    who: { ...who },
+  });
+  const failed = (message: string): AuditDraft => ({
+    ...base(),
+    outcome: 'failed',
+    ts: new Date().toISOString(),
+    durationMs: Date.now() - started,
+    error: redactor.redact(message),
+    changes: [],
+    counts: countChanges([]),
+  });
   const finish = async (draft: AuditDraft, status: SyncJobResult['status']): Promise<SyncJobResult> => {
     const record = await ports.audit.append(job.cluster, draft);
     await ports.publish({
@@ -159,6 +143,8 @@ export async function runSyncJob(
       auditSeq: record.seq,
     });
     await ports.claims.complete(job.cluster, job.app, job.commit, job.triggerId, record.seq);
+    const { state, description } = commitStatusOf(job, draft);
+    await report(state, description);
     return { status, outcome: draft.outcome, auditSeq: record.seq };
   };
   let app: RepoApp;
@@ -166,6 +152,13 @@ export async function runSyncJob(
   let cleanup: (() => Promise<void>) | undefined;
   try {
     await ports.repo.ensureCommit(job.ref, job.commit);
+    const raw = await ports.repo.readCommit(job.commit);
+    who.author = commitAuthor(raw);
+    if (ports.signatures) {
+      // Before plumbline.yaml is read: an unverified commit decides nothing, not even which apps exist.
+      const verified = await enforceSignaturePolicy('head', job.commit, raw, ports.signatures);
+      who.signer = verified?.fingerprint;
+    }
     app = findApp(
       await loadRepoConfig((c, path, max) => ports.repo.readFile(c, path, max), job.commit),
       job.app,
@@ -178,22 +171,19 @@ export async function runSyncJob(
   } catch (err: unknown) {
     await cleanup?.();
     if (!(err instanceof Error) || !DETERMINISTIC.has(err.name)) throw err;
-    const counts = countChanges([]);
-    return finish(
-      {
-        ...base,
-        outcome: 'failed',
-        ts: new Date().toISOString(),
-        durationMs: Date.now() - started,
-        error: redactor.redact(err.message),
-        changes: [],
-        counts,
-      },
-      'failed',
-    );
+    const message =
+      err instanceof SignatureError ? `signature refused (${err.reason}): ${err.message}` : err.message;
+    return finish(failed(message), 'failed');
   }
   const allow = { namespaces: policy.allowedNamespaces, clusterScoped: policy.clusterScoped };
-  const connection = await ports.connect(job);
+  let connection: ClusterConnection;
+  try {
+    connection = await ports.connect(job);
+  } catch (err: unknown) {
+    await cleanup?.();
+    throw err;
+  }
+  who.principal = connection.principal;
   try {
     if (job.trigger === 'schedule' && !app.selfHeal) {
       const inspection = await inspectApp(rendered.manifests, connection.cluster, connection.inventory, {
@@ -203,18 +193,15 @@ export async function runSyncJob(
         concurrency: 16,
         secrets: ports.secrets,
       });
-      const report = detectDrift(app.name, inspection);
-      const changes = driftChanges(report);
-      const drifted = changes.length > 0;
-      const counts = { ...countChanges([]), skipped: changes.length };
+      const changes = driftChanges(detectDrift(app.name, inspection));
       return await finish(
         {
-          ...base,
-          outcome: drifted ? 'drift' : 'succeeded',
+          ...base(),
+          outcome: changes.length > 0 ? 'drift' : 'succeeded',
           ts: new Date().toISOString(),
           durationMs: Date.now() - started,
           changes,
-          counts,
+          counts: { ...countChanges([]), skipped: changes.length },
         },
         'drift-checked',
       );
@@ -241,24 +228,14 @@ export async function runSyncJob(
       );
     } catch (err: unknown) {
       if (!(err instanceof Error) || !DETERMINISTIC.has(err.name)) throw err;
-      return await finish(
-        {
-          ...base,
-          outcome: 'failed',
-          ts: new Date().toISOString(),
-          durationMs: Date.now() - started,
-          error: redactor.redact(err.message),
-          changes: [],
-          counts: countChanges([]),
-        },
-        'failed',
-      );
+      return await finish(failed(err.message), 'failed');
     }
     const draft = draftFromSync(result, {
       trigger: job.trigger,
       repo: job.repo,
       commit: job.commit,
       deliveryId: job.triggerId,
+      who: { ...who },
       redactor,
       ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
     });

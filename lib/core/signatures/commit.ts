@@ -53,3 +53,19 @@ export function splitSignedCommit(raw: Uint8Array): SignedCommit {
     committedAt,
   };
 }
+
+/**
+ * The `author` header of a raw commit object as `Name <email>` (without the timestamp), for the
+ * audit record's who.author; undefined when the commit has none. Read as UTF-8, git's default
+ * commit encoding.
+ */
+export function commitAuthor(raw: Uint8Array): string | undefined {
+  const text = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
+  const headerEnd = text.indexOf('\n\n');
+  for (const line of (headerEnd < 0 ? text : text.slice(0, headerEnd)).split('\n')) {
+    if (!line.startsWith('author ')) continue;
+    const ident = /^author (.*?<[^>]*>)(?: \d+ [+-]\d{4})?$/.exec(line);
+    return (ident?.[1] ?? line.slice('author '.length)).trim();
+  }
+  return undefined;
+}

@@ -1,5 +1,5 @@
 export { type AllowedSigner, parseAllowedSigners } from './allowed-signers';
-export { type SignedCommit, splitSignedCommit } from './commit';
+export { commitAuthor, type SignedCommit, splitSignedCommit } from './commit';
 export { SignatureConfigError, SignatureError, type SignatureRefusal } from './errors';
 export { matchPatternList } from './patterns';
 export { parsePublicKey, SshFormatError, sshFingerprint } from './ssh-wire';

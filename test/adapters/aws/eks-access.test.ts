@@ -113,6 +113,42 @@ describe('EksClusterAccess', () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
   });
 
+  it("names the cluster role's current session as the principal, and none without a role", async () => {
+    const arn = (n: number) => `arn:aws:sts::123456789012:assumed-role/plumbline-prod/session-${n}`;
+    let now = Date.parse('2026-11-26T12:00:00Z');
+    let n = 0;
+    sts.on(AssumeRoleCommand).callsFake(() => ({
+      Credentials: {
+        AccessKeyId: 'ASIA1',
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(now + 15 * 60 * 1000),
+      },
+      AssumedRoleUser: { AssumedRoleId: 'AROA1:x', Arn: arn(++n) },
+    }));
+    const access = new EksClusterAccess({
+      sts: () => new STSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    });
+    const target = {
+      name: 'prod',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::123456789012:role/plumbline-prod',
+    };
+    expect(await access.principal(target)).toBe(arn(1));
+    await access.credentials(target);
+    expect(await access.principal(target)).toBe(arn(1));
+    now += 13 * 60 * 1000; // renewed: the new session acts from now on
+    expect(await access.principal(target)).toBe(arn(2));
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+    expect(
+      await new EksClusterAccess({ baseCredentials: async () => credentials }).principal({
+        name: 'dev',
+        region: 'eu-west-1',
+      }),
+    ).toBeUndefined();
+  });
+
   it('assumes the role again when the cached credentials have expired', async () => {
     const now = Date.parse('2026-11-26T12:00:00Z');
     sts.on(AssumeRoleCommand).resolves({

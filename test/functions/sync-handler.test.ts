@@ -1,0 +1,437 @@
+import 'aws-sdk-client-mock-jest';
+import { readFileSync } from 'node:fs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  BatchGetSecretValueCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import * as k8s from '@kubernetes/client-node';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Deployment } from '../../functions/shared/deployment';
+import { clusterSecrets, eksConnector } from '../../functions/shared/eks';
+import { GitSources } from '../../functions/shared/git';
+import type { SyncMessage } from '../../functions/shared/queue';
+import { createSyncHandler, type SyncDeps, signatureTrustFromEnv } from '../../functions/sync';
+import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
+import { EksClusterAccess } from '../../lib/adapters/aws/cluster-access';
+import { SecretsManagerStore } from '../../lib/adapters/aws/secrets-manager';
+import {
+  createStateTable,
+  DynamoDbInventoryStore,
+  DynamoDbSyncClaims,
+} from '../../lib/adapters/aws/state-dynamodb';
+import { KubeHttp } from '../../lib/adapters/kubernetes/http';
+import type { AuditRecord } from '../../lib/core/audit';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { useDynamoDbLocal } from '../helpers/dynamodb';
+import { fixturePath } from '../helpers/fixtures';
+import {
+  allowedSigners,
+  commitFiles,
+  type GitFixture,
+  makeSshKey,
+  makeWorkRepo,
+  push,
+  run,
+  type SshKey,
+  startGitFixture,
+  tempDir,
+  type WorkRepo,
+} from '../helpers/git';
+import { captureOutput, lambdaContext, sqsEvent, sqsRecord } from './events';
+
+const dynamo = useDynamoDbLocal();
+const sm = mockClient(SecretsManagerClient);
+const eventBridge = mockClient(EventBridgeClient);
+
+const HMAC_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:AuditHmacKey-AbCdEf';
+const DB_PASSWORD = 'Tr0ub4dor&3-sync-handler';
+const PRINCIPAL = 'arn:aws:sts::111111111111:assumed-role/plumbline-prod/plumbline-shop-0123456789ab';
+
+const SHOP_YAML = `version: 1
+apps:
+  - name: shop
+    path: apps/shop
+    cluster: prod
+    namespace: default
+    selfHeal: false
+`;
+const SIGNED_YAML = `version: 1
+apps:
+  - name: signed
+    path: apps/signed
+    cluster: prod
+    namespace: default
+`;
+const DB_SECRET = `apiVersion: v1
+kind: Secret
+metadata:
+  name: shop-db
+stringData:
+  password: "\${secretsmanager:plumbline/prod/shop-db#password}"
+`;
+const configMap = (value: string) =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: signed\ndata:\n  value: "${value}"\n`;
+
+/** functions/sync.ts in-process: realistic SQS FIFO events, the sandbox, DynamoDB Local, a git server. */
+describe('functions/sync', () => {
+  let sandbox: Sandbox;
+  let gitFixture: GitFixture;
+  let shopUrl: string;
+  let signedUrl: string;
+  let signedWork: WorkRepo;
+  let shopCommit: string;
+  let signer: SshKey;
+  let stranger: SshKey;
+  let audit: DynamoDbAuditStore;
+  let handler: ReturnType<typeof createSyncHandler>;
+
+  beforeAll(async () => {
+    [sandbox, gitFixture, signer, stranger] = await Promise.all([
+      startSandbox({ controllerDelayMs: 10 }),
+      startGitFixture(),
+      makeSshKey('ed25519'),
+      makeSshKey('ed25519'),
+    ]);
+    shopUrl = await gitFixture.bare('config');
+    signedUrl = await gitFixture.bare('signed-config');
+    const shopWork = await makeWorkRepo(shopUrl);
+    const files: Record<string, string> = {
+      'plumbline.yaml': SHOP_YAML,
+      'apps/shop/db-secret.yaml': DB_SECRET,
+    };
+    for (const f of ['config.yaml', 'deployment.yaml', 'service.json'])
+      files[`apps/shop/${f}`] = readFileSync(fixturePath('apps', 'shop', f), 'utf8');
+    shopCommit = await commitFiles(shopWork, files, 'shop');
+    await push(shopWork);
+    signedWork = await makeWorkRepo(signedUrl);
+
+    const stateTable = `state-sync-${process.pid}`;
+    await createStateTable(dynamo.client(), stateTable);
+    audit = new DynamoDbAuditStore({ tableName: await dynamo.newAuditTable(), client: dynamo.client() });
+    const deployment: Deployment = {
+      repositories: [
+        { url: shopUrl, branch: 'main', provider: 'github' },
+        { url: signedUrl, branch: 'main', provider: 'github' },
+      ],
+      clusters: [
+        {
+          name: 'prod',
+          region: 'eu-west-1',
+          roleArn: 'arn:aws:iam::111111111111:role/plumbline-prod',
+          allowedNamespaces: ['default'],
+          clusterScoped: false,
+        },
+      ],
+    };
+    // As the stack's define would embed it: only the signed repository has a policy.
+    process.env.PLUMBLINE_SIGNATURE_TRUST = JSON.stringify({
+      [signedUrl]: { allowedSigners: allowedSigners([{ principal: 'dev@example.com', key: signer }]) },
+    });
+    const git = new GitSources(deployment.repositories, undefined, tempDir('git-cache'));
+    const ownSecrets = new SecretsManagerClient({ region: 'eu-west-1' });
+    const deps: SyncDeps = {
+      deployment,
+      repository: (url) => git.reader(url),
+      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
+      audit,
+      inventory: (cluster) =>
+        new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, cluster),
+      connect: async () => {
+        const kc = new k8s.KubeConfig();
+        kc.loadFromString(sandbox.kubeconfig);
+        return { http: new KubeHttp(kc), principal: PRINCIPAL };
+      },
+      secrets: (cluster) =>
+        new SecretsManagerStore({ client: new SecretsManagerClient({ region: cluster.region }) }),
+      events: new EventBridgeClient({ region: 'eu-west-1' }),
+      contentHashKey: async () => {
+        const out = await ownSecrets.send(new GetSecretValueCommand({ SecretId: HMAC_SECRET_ARN }));
+        return out.SecretString!;
+      },
+      signatureTrust: signatureTrustFromEnv(),
+      logger: new Logger({ serviceName: 'plumbline' }),
+      metrics: new Metrics({ namespace: 'Plumbline', serviceName: 'plumbline' }),
+    };
+    handler = createSyncHandler(() => deps);
+  }, 60_000);
+  afterAll(async () => {
+    delete process.env.PLUMBLINE_SIGNATURE_TRUST;
+    await gitFixture?.stop();
+    await sandbox?.stop();
+  });
+  beforeEach(() => {
+    sm.reset();
+    sm.on(GetSecretValueCommand, { SecretId: HMAC_SECRET_ARN }).resolves({ SecretString: 'k'.repeat(64) });
+    sm.on(BatchGetSecretValueCommand).resolves({
+      SecretValues: [
+        { Name: 'plumbline/prod/shop-db', SecretString: JSON.stringify({ password: DB_PASSWORD }) },
+      ],
+      Errors: [],
+    });
+    eventBridge.reset();
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  });
+
+  const shopMessage = (overrides: Partial<SyncMessage> = {}): SyncMessage => ({
+    repo: shopUrl,
+    cluster: 'prod',
+    app: 'shop',
+    commit: shopCommit,
+    ref: 'refs/heads/main',
+    trigger: 'webhook',
+    triggerId: '2b3f2a40-cab0-11f0-8f7e-5e4a1c2f7a01',
+    ...overrides,
+  });
+  const invoke = (...records: ReturnType<typeof sqsRecord>[]) =>
+    captureOutput(() => handler(sqsEvent(...records), lambdaContext()));
+  const records = (): Promise<AuditRecord[]> => audit.query({ cluster: 'prod' });
+  const events = () =>
+    eventBridge
+      .commandCalls(PutEventsCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => ({ source: e.Source, type: e.DetailType, detail: JSON.parse(e.Detail!) }));
+  const lookup = (group: string, version: string, plural: string) =>
+    sandbox.core.registry.lookup(group, version, plural)!;
+
+  it('syncs the app a push names: objects in the cluster, one record with who and content hashes, one event', async () => {
+    const { result } = await invoke(sqsRecord(shopMessage()));
+    expect(result).toEqual({ batchItemFailures: [] });
+    expect(sandbox.core.get(lookup('apps', 'v1', 'deployments'), 'default', 'shop')).toBeDefined();
+    const secret = sandbox.core.get(lookup('', 'v1', 'secrets'), 'default', 'shop-db') as {
+      data: Record<string, string>;
+    };
+    expect(Buffer.from(secret.data.password!, 'base64').toString()).toBe(DB_PASSWORD);
+    expect(sm).toHaveReceivedCommandWith(BatchGetSecretValueCommand, {
+      SecretIdList: ['plumbline/prod/shop-db'],
+    });
+
+    const [record, ...others] = await records();
+    expect(others).toEqual([]);
+    expect(record).toMatchObject({
+      seq: 1,
+      app: 'shop',
+      repo: shopUrl,
+      commit: shopCommit,
+      trigger: 'webhook',
+      deliveryId: shopMessage().triggerId,
+      outcome: 'succeeded',
+      who: { author: 'Dev Eloper <dev@example.com>', principal: PRINCIPAL },
+    });
+    expect(record?.who.signer).toBeUndefined();
+    expect(record?.changes.map((c) => [c.id, c.action]).sort()).toEqual([
+      ['/ConfigMap/default/shop-config', 'created'],
+      ['/Secret/default/shop-db', 'created'],
+      ['/Secret/default/shop-secret', 'created'],
+      ['/Service/default/shop', 'created'],
+      ['apps/Deployment/default/shop', 'created'],
+    ]);
+    for (const change of record?.changes ?? []) expect(change.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(record)).not.toContain(DB_PASSWORD);
+
+    expect(events()).toEqual([
+      {
+        source: 'plumbline',
+        type: 'plumbline.sync',
+        detail: expect.objectContaining({
+          app: 'shop',
+          commit: shopCommit,
+          outcome: 'succeeded',
+          auditSeq: 1,
+        }),
+      },
+    ]);
+  });
+
+  it('runs a redelivered message once: no second record or event, no failure, the HMAC key read once', async () => {
+    const first = await invoke(sqsRecord(shopMessage(), 2));
+    const again = await invoke(sqsRecord(shopMessage(), 3));
+    expect(first.result).toEqual({ batchItemFailures: [] });
+    expect(again.result).toEqual({ batchItemFailures: [] });
+    expect((await records()).length).toBe(1);
+    expect(eventBridge).not.toHaveReceivedCommand(PutEventsCommand);
+    // Read by the first test's invocation and kept for the container's life.
+    expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
+  });
+
+  it('reports a malformed message, and every message after it in the FIFO batch, for redelivery', async () => {
+    const bad = sqsRecord('{"repo": "https://example.com/x.git", "cluster": "prod"');
+    const incomplete = sqsRecord(JSON.stringify({ repo: shopUrl, cluster: 'prod', app: 'shop' }));
+    const good = sqsRecord(shopMessage({ triggerId: 'delivery-after-a-bad-one' }));
+    const { result, output } = await invoke(bad, good);
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: bad.messageId },
+      { itemIdentifier: good.messageId },
+    ]);
+    expect(output).toContain('SyncMessageError: the sync message is not JSON');
+    expect((await invoke(incomplete)).result.batchItemFailures).toEqual([
+      { itemIdentifier: incomplete.messageId },
+    ]);
+    expect((await records()).length).toBe(1);
+  });
+
+  it('checks a detect-only app for drift on a scheduled message and records who, without changing it', async () => {
+    const deployments = lookup('apps', 'v1', 'deployments');
+    const live = sandbox.core.get(deployments, 'default', 'shop')!;
+    sandbox.core.persist(
+      deployments,
+      live,
+      { ...live, spec: { ...(live.spec as object), replicas: 7 } },
+      { dryRun: false },
+    );
+    const tick = shopMessage({ trigger: 'schedule', triggerId: 'cdc73f9d-aea9-11e3-9d5a-835b769c0d9c' });
+    const { result, output } = await invoke(sqsRecord(tick));
+    expect(result).toEqual({ batchItemFailures: [] });
+    const [record] = await records();
+    expect(record).toMatchObject({
+      seq: 2,
+      trigger: 'schedule',
+      outcome: 'drift',
+      who: { author: 'Dev Eloper <dev@example.com>', principal: PRINCIPAL },
+      changes: [{ id: 'apps/Deployment/default/shop', action: 'skipped', reason: 'drift: .spec.replicas' }],
+    });
+    expect(sandbox.core.get(deployments, 'default', 'shop')).toMatchObject({ spec: { replicas: 7 } });
+    expect(events()[0]?.detail).toMatchObject({ trigger: 'schedule', outcome: 'drift', auditSeq: 2 });
+    expect(output).toMatch(/"DriftDetected":1/);
+  });
+
+  describe('a repository that requires signed commits', () => {
+    const signedMessage = (commit: string, triggerId: string): SyncMessage => ({
+      repo: signedUrl,
+      cluster: 'prod',
+      app: 'signed',
+      commit,
+      ref: 'refs/heads/main',
+      trigger: 'webhook',
+      triggerId,
+    });
+
+    it('refuses an unsigned commit: a failed record naming commit and reason, no request to the cluster, no retry', async () => {
+      const commit = await commitFiles(
+        signedWork,
+        { 'plumbline.yaml': SIGNED_YAML, 'apps/signed/cm.yaml': configMap('unsigned') },
+        'unsigned',
+      );
+      await push(signedWork);
+      sandbox.resetStats();
+      const { result, output } = await invoke(sqsRecord(signedMessage(commit, 'delivery-unsigned')));
+      expect(result).toEqual({ batchItemFailures: [] });
+      expect(sandbox.stats().total).toBe(0);
+      const [record] = await records();
+      expect(record).toMatchObject({ app: 'signed', commit, outcome: 'failed' });
+      expect(record?.error).toBe(`signature refused (unsigned): commit ${commit}: the commit is not signed`);
+      expect(record?.who).toEqual({ author: 'Dev Eloper <dev@example.com>' });
+      expect(events()[0]?.detail).toMatchObject({ app: 'signed', outcome: 'failed' });
+      expect(output).toMatch(/"SyncFailed":1/);
+      expect((await invoke(sqsRecord(signedMessage(commit, 'delivery-unsigned'), 2))).result).toEqual({
+        batchItemFailures: [],
+      });
+      expect((await records()).filter((r) => r.commit === commit).length).toBe(1);
+    });
+
+    it('refuses a commit signed by a key that is not an allowed signer', async () => {
+      const commit = await commitFiles(
+        signedWork,
+        { 'apps/signed/cm.yaml': configMap('stranger') },
+        'signed by a stranger',
+        stranger,
+      );
+      await push(signedWork);
+      sandbox.resetStats();
+      await invoke(sqsRecord(signedMessage(commit, 'delivery-stranger')));
+      const [record] = await records();
+      expect(record?.error).toMatch(
+        new RegExp(`^signature refused \\(unknown-key\\): commit ${commit}: signed by SSH key SHA256:`),
+      );
+      expect(sandbox.stats().total).toBe(0);
+    });
+
+    it('deploys a commit signed by an allowed SSH key and records the signer', async () => {
+      const commit = await commitFiles(
+        signedWork,
+        { 'apps/signed/cm.yaml': configMap('signed') },
+        'signed',
+        signer,
+      );
+      await push(signedWork);
+      const { result } = await invoke(sqsRecord(signedMessage(commit, 'delivery-signed')));
+      expect(result).toEqual({ batchItemFailures: [] });
+      const fingerprint = (await run('ssh-keygen', ['-lf', `${signer.privateKeyPath}.pub`])).split(' ')[1];
+      const [record] = await records();
+      expect(record).toMatchObject({
+        app: 'signed',
+        commit,
+        outcome: 'succeeded',
+        who: { author: 'Dev Eloper <dev@example.com>', signer: fingerprint, principal: PRINCIPAL },
+      });
+      expect(sandbox.core.get(lookup('', 'v1', 'configmaps'), 'default', 'signed')).toMatchObject({
+        data: { value: 'signed' },
+      });
+    });
+  });
+});
+
+describe('production cluster access (functions/shared/eks.ts)', () => {
+  const sts = mockClient(STSClient);
+  const eks = mockClient(EKSClient);
+  afterAll(() => {
+    sts.restore();
+    eks.restore();
+  });
+
+  it('connects as the cluster role and names the assumed-role session as the principal', async () => {
+    sts.on(AssumeRoleCommand).resolves({
+      Credentials: {
+        AccessKeyId: 'ASIA1',
+        SecretAccessKey: 'secret',
+        SessionToken: 'token',
+        Expiration: new Date(Date.now() + 900_000),
+      },
+      AssumedRoleUser: { AssumedRoleId: 'AROA1:plumbline-shop-0123456789ab', Arn: PRINCIPAL },
+    });
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: {
+        endpoint: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+        certificateAuthority: { data: Buffer.from('CA').toString('base64') },
+      },
+    });
+    const connect = eksConnector(new EksClusterAccess());
+    const cluster = {
+      name: 'prod',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::111111111111:role/plumbline-prod',
+      allowedNamespaces: ['default'],
+      clusterScoped: false,
+    };
+    const job = {
+      repo: 'https://github.com/acme/platform-config.git',
+      cluster: 'prod',
+      app: 'shop',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      ref: 'refs/heads/main',
+      trigger: 'webhook' as const,
+      triggerId: 'd-1',
+    };
+    const connection = await connect(cluster, job);
+    expect(connection.principal).toBe(PRINCIPAL);
+    expect(sts).toHaveReceivedCommandWith(AssumeRoleCommand, {
+      RoleArn: cluster.roleArn,
+      RoleSessionName: 'plumbline-shop-0123456789ab',
+    });
+    await connection.http.close();
+
+    // App secrets: the same role's credentials, in the cluster's region.
+    const cross = { ...cluster, region: 'us-east-2' };
+    sm.reset();
+    sm.on(BatchGetSecretValueCommand).resolves({ SecretValues: [], Errors: [] });
+    await clusterSecrets(new EksClusterAccess())(cross, job).getSecretStrings(['plumbline/prod/db']);
+    const client = sm.commandCalls(BatchGetSecretValueCommand)[0]!.thisValue as SecretsManagerClient;
+    expect(await client.config.region()).toBe('us-east-2');
+    expect(await client.config.credentials()).toMatchObject({ accessKeyId: 'ASIA1', sessionToken: 'token' });
+  });
+});
