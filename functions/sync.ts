@@ -7,6 +7,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
+import { GitHubCommitStatus } from '../lib/adapters/github/commit-status';
 // Imported from its file, not the index: the index re-exports PooledKubeConfig, which would pull
 // client-node into the bundle.
 import { KubernetesCluster } from '../lib/adapters/kubernetes/cluster';
@@ -26,6 +27,7 @@ import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/sig
 import type { InventoryStore } from '../lib/core/sync';
 import {
   type DeployedCluster,
+  type DeployedRepository,
   type Deployment,
   deploymentFromEnv,
   requiredEnv,
@@ -53,9 +55,14 @@ export interface SyncDeps {
   readonly contentHashKey: () => Promise<string>;
   /** Trusted signing keys by repository: a repository listed must deploy signed commits. */
   readonly signatureTrust: SignatureTrusts;
+  /** Where a repository with `commitStatus` gets its statuses (production: GitHub). */
+  readonly commitStatus?: (repo: DeployedRepository) => CommitStatusPort;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
+
+/** What the handler needs of GitHubCommitStatus. */
+export type CommitStatusPort = Pick<GitHubCommitStatus, 'report' | 'current'>;
 
 type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
@@ -169,6 +176,7 @@ export function createSyncHandler(
       remainingMs: () => context.getRemainingTimeInMillis(),
       contentHashKey: await hashKey(),
       ...(signatures ? { signatures } : {}),
+      ...(repo.commitStatus && d.commitStatus ? { reportStatus: statusReporter(d.commitStatus(repo)) } : {}),
       warn: (message, attributes) => logger.warn(message, attributes),
     };
     const started = Date.now();
@@ -220,6 +228,19 @@ export function createSyncHandler(
   };
 }
 
+/**
+ * Commit statuses, context `plumbline/<cluster>/<app>`. A push's sync posts each state; a scheduled
+ * check posts only a change from what the commit shows, since GitHub keeps at most 1,000 statuses per
+ * commit and context and an unchanged branch head is checked every few minutes.
+ */
+function statusReporter(port: CommitStatusPort): NonNullable<SyncJobPorts['reportStatus']> {
+  return async (job, state, description) => {
+    const target = { repoUrl: job.repo, commit: job.commit, context: `plumbline/${job.cluster}/${job.app}` };
+    if (job.trigger === 'schedule' && (await port.current(target)) === state) return;
+    await port.report({ ...target, state, description });
+  };
+}
+
 function recordMetrics(metrics: Metrics, result: SyncJobResult, durationMs: number): void {
   if (result.status === 'duplicate') return;
   metrics.addMetric(METRIC.syncDuration, MetricUnit.Milliseconds, durationMs);
@@ -258,6 +279,7 @@ function productionDeps(): SyncDeps {
     const dynamodb = new DynamoDBClient({});
     const git = new GitSources(deployment.repositories, ownSecrets);
     const access = new EksClusterAccess();
+    const statuses = new Map<string, GitHubCommitStatus>();
     return {
       deployment,
       repository: (url) => git.reader(url),
@@ -270,6 +292,14 @@ function productionDeps(): SyncDeps {
       events: new EventBridgeClient({}),
       contentHashKey: () => secretString(ownSecrets, hmacSecretArn, 'the audit HMAC key'),
       signatureTrust,
+      commitStatus: (repo) => {
+        let status = statuses.get(repo.url);
+        if (!status) {
+          status = new GitHubCommitStatus({ token: once(() => git.apiToken(repo.url)) });
+          statuses.set(repo.url, status);
+        }
+        return status;
+      },
     };
   })();
   return production;

@@ -20,6 +20,11 @@ export interface RepositoryProps {
    * allowed_signers files. In plumbline.config.json, paths are relative to the config file.
    */
   readonly verifySignatures?: SignatureKeyFiles;
+  /**
+   * GitHub only: set a commit status `plumbline/<cluster>/<app>` on each synced commit, with the token
+   * of the credentials secret (`{"token": …}`).
+   */
+  readonly commitStatus?: boolean;
 }
 
 export interface SignatureKeyFiles {
@@ -103,6 +108,7 @@ const repository = z.strictObject({
     .strictObject({ openpgp: keyFiles.optional(), ssh: keyFiles.optional() })
     .refine((v) => v.openpgp !== undefined || v.ssh !== undefined, 'must list openpgp or ssh key files')
     .optional(),
+  commitStatus: z.boolean().optional(),
 });
 
 const cluster = z.strictObject({
@@ -167,6 +173,18 @@ const schema = z
       if (urls.has(r.url))
         ctx.addIssue({ code: 'custom', path: ['repositories', i, 'url'], message: 'duplicate repository' });
       urls.add(r.url);
+      if (r.commitStatus && r.provider !== 'github')
+        ctx.addIssue({
+          code: 'custom',
+          path: ['repositories', i, 'commitStatus'],
+          message: 'commit statuses are set on GitHub only (provider github)',
+        });
+      if (r.commitStatus && !r.credentialsSecretName)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['repositories', i, 'commitStatus'],
+          message: 'needs credentialsSecretName: the token that sets statuses is read from it',
+        });
     });
   });
 

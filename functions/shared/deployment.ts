@@ -11,6 +11,8 @@ export interface DeployedRepository {
   readonly branch: string;
   readonly provider: Provider;
   readonly credentialsSecretArn?: string;
+  /** Set a GitHub commit status per app on each commit it syncs (token from the credentials secret). */
+  readonly commitStatus?: boolean;
 }
 
 export interface DeployedCluster {

@@ -32,22 +32,34 @@ export class GitSources {
   }
 
   private async create(url: string): Promise<GitSource> {
+    const credential = await this.credential(url);
+    return new GitSource({ url, credentials: staticCredentials(credential), cacheDir: this.cacheDir });
+  }
+
+  /** The repository's credentials secret, parsed; undefined for a public repository. */
+  private async credential(url: string): Promise<GitCredential | undefined> {
     const repo = this.repositories.find((r) => r.url === url);
     if (!repo) throw new Error(`repository ${url} is not part of this deployment`);
-    let credential: GitCredential | undefined;
-    if (repo.credentialsSecretArn) {
-      const out = await this.secrets.send(new GetSecretValueCommand({ SecretId: repo.credentialsSecretArn }));
-      const parsed: unknown = JSON.parse(out.SecretString ?? '{}');
-      const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
-      if (typeof p.token === 'string') credential = { token: p.token };
-      else if (typeof p.username === 'string' && typeof p.password === 'string')
-        credential = { username: p.username, password: p.password };
-      else
-        throw new Error(
-          `the git credentials of ${url} must be JSON with "token" or "username" and "password"`,
-        );
+    if (!repo.credentialsSecretArn) return undefined;
+    const out = await this.secrets.send(new GetSecretValueCommand({ SecretId: repo.credentialsSecretArn }));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(out.SecretString ?? '{}');
+    } catch {
+      parsed = undefined;
     }
-    return new GitSource({ url, credentials: staticCredentials(credential), cacheDir: this.cacheDir });
+    const p = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
+    if (typeof p.token === 'string') return { token: p.token };
+    if (typeof p.username === 'string' && typeof p.password === 'string')
+      return { username: p.username, password: p.password };
+    throw new Error(`the git credentials of ${url} must be JSON with "token" or "username" and "password"`);
+  }
+
+  /** The API token of the repository's credentials (`token`, else `password`): for commit statuses. */
+  async apiToken(url: string): Promise<string> {
+    const credential = await this.credential(url);
+    if (!credential) throw new Error(`repository ${url} has no credentials secret for its API token`);
+    return 'token' in credential ? credential.token : credential.password;
   }
 
   /** plumbline.yaml at a commit (fetched on demand). */

@@ -104,6 +104,7 @@ export class Plumbline extends Construct {
         branch: repo.branch,
         provider: repo.provider,
         credentialsSecretArn: gitSecrets.find((g) => g.url === repo.url)?.secret.secretArn,
+        ...(repo.commitStatus ? { commitStatus: true } : {}),
       })),
       clusters: clusterRoles.map(({ cluster, roleArn }) => ({
         name: cluster.name,

@@ -27,6 +27,7 @@ import {
 } from '../../lib/adapters/aws/state-dynamodb';
 import { KubeHttp } from '../../lib/adapters/kubernetes/http';
 import type { AuditRecord } from '../../lib/core/audit';
+import type { CommitState } from '../../lib/core/pipeline';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import { fixturePath } from '../helpers/fixtures';
@@ -90,6 +91,8 @@ describe('functions/sync', () => {
   let stranger: SshKey;
   let audit: DynamoDbAuditStore;
   let handler: ReturnType<typeof createSyncHandler>;
+  const statusCalls: string[][] = [];
+  let shownState: CommitState | undefined;
 
   beforeAll(async () => {
     [sandbox, gitFixture, signer, stranger] = await Promise.all([
@@ -116,7 +119,7 @@ describe('functions/sync', () => {
     audit = new DynamoDbAuditStore({ tableName: await dynamo.newAuditTable(), client: dynamo.client() });
     const deployment: Deployment = {
       repositories: [
-        { url: shopUrl, branch: 'main', provider: 'github' },
+        { url: shopUrl, branch: 'main', provider: 'github', commitStatus: true },
         { url: signedUrl, branch: 'main', provider: 'github' },
       ],
       clusters: [
@@ -155,6 +158,16 @@ describe('functions/sync', () => {
         return out.SecretString!;
       },
       signatureTrust: signatureTrustFromEnv(),
+      // GitHub has no local twin: the adapter is tested against an HTTP server of its own.
+      commitStatus: () => ({
+        report: async (input) => {
+          statusCalls.push(['report', input.context, input.state, input.description]);
+        },
+        current: async (input) => {
+          statusCalls.push(['current', input.context]);
+          return shownState;
+        },
+      }),
       logger: new Logger({ serviceName: 'plumbline' }),
       metrics: new Metrics({ namespace: 'Plumbline', serviceName: 'plumbline' }),
     };
@@ -166,6 +179,8 @@ describe('functions/sync', () => {
     await sandbox?.stop();
   });
   beforeEach(() => {
+    statusCalls.length = 0;
+    shownState = undefined;
     sm.reset();
     sm.on(GetSecretValueCommand, { SecretId: HMAC_SECRET_ARN }).resolves({ SecretString: 'k'.repeat(64) });
     sm.on(BatchGetSecretValueCommand).resolves({
@@ -298,6 +313,32 @@ describe('functions/sync', () => {
     expect(sandbox.core.get(deployments, 'default', 'shop')).toMatchObject({ spec: { replicas: 7 } });
     expect(events()[0]?.detail).toMatchObject({ trigger: 'schedule', outcome: 'drift', auditSeq: 2 });
     expect(output).toMatch(/"DriftDetected":1/);
+  });
+
+  it('sets commit statuses for a repository with commitStatus: each state of a push, only a change on the schedule', async () => {
+    await invoke(sqsRecord(shopMessage({ triggerId: 'status-push' })));
+    expect(statusCalls).toEqual([
+      ['report', 'plumbline/prod/shop', 'pending', 'shop on prod: syncing'],
+      ['report', 'plumbline/prod/shop', 'success', expect.stringMatching(/^shop on prod: (in sync|synced)/)],
+    ]);
+    const deployments = lookup('apps', 'v1', 'deployments');
+    const live = sandbox.core.get(deployments, 'default', 'shop')!;
+    const drifted = { ...live, spec: { ...(live.spec as object), replicas: 5 } };
+    sandbox.core.persist(deployments, live, drifted, { dryRun: false });
+    // The commit already shows the drift the check finds: nothing posted.
+    statusCalls.length = 0;
+    shownState = 'failure';
+    const tick = (id: string) => sqsRecord(shopMessage({ trigger: 'schedule', triggerId: id }));
+    await invoke(tick('status-tick-1'));
+    expect(statusCalls).toEqual([['current', 'plumbline/prod/shop']]);
+    // It shows success: the drift is posted, without a "pending" first.
+    statusCalls.length = 0;
+    shownState = 'success';
+    await invoke(tick('status-tick-2'));
+    expect(statusCalls).toEqual([
+      ['current', 'plumbline/prod/shop'],
+      ['report', 'plumbline/prod/shop', 'failure', 'shop on prod: drift in 1 object(s)'],
+    ]);
   });
 
   describe('a repository that requires signed commits', () => {

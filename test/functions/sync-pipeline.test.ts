@@ -166,10 +166,8 @@ describe('runSyncJob', () => {
       { id: 'apps/Deployment/default/shop', action: 'skipped', reason: 'drift: .spec.replicas' },
     ]);
     expect(sandbox.core.get(deployments, 'default', 'shop')).toMatchObject({ spec: { replicas: 9 } });
-    expect(statuses).toEqual([
-      ['tick-1', 'pending', 'shop on prod: checking'],
-      ['tick-1', 'failure', 'shop on prod: drift in 1 object(s)'],
-    ]);
+    // A scheduled check posts no "pending": only its result.
+    expect(statuses).toEqual([['tick-1', 'failure', 'shop on prod: drift in 1 object(s)']]);
   });
 
   it('records a refused app (namespace outside the allow-list) as a failed sync without retrying', async () => {

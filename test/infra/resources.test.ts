@@ -155,6 +155,34 @@ describe('parsePlumblineConfig', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('allows commitStatus only on a GitHub repository with a credentials secret', () => {
+    const issues = (repository: Record<string, unknown>): readonly string[] => {
+      try {
+        parsePlumblineConfig({
+          repositories: [{ url: 'https://gitlab.com/a/b.git', branch: 'main', ...repository }],
+          clusters: [{ name: 'prod', region: 'eu-west-1', allowedNamespaces: ['apps'] }],
+        });
+        return [];
+      } catch (err: unknown) {
+        return (err as PlumblineConfigError).issues;
+      }
+    };
+    expect(issues({ provider: 'gitlab', commitStatus: true, credentialsSecretName: 'git/b' })).toEqual([
+      'repositories[0].commitStatus: commit statuses are set on GitHub only (provider github)',
+    ]);
+    expect(issues({ provider: 'github', commitStatus: true })).toEqual([
+      'repositories[0].commitStatus: needs credentialsSecretName: the token that sets statuses is read from it',
+    ]);
+    expect(issues({ provider: 'github', commitStatus: true, credentialsSecretName: 'git/b' })).toEqual([]);
+  });
+
+  it('tells the sync function which repositories want commit statuses', () => {
+    const withStatus = { ...PROPS.repositories[0]!, commitStatus: true };
+    const json = JSON.stringify(synth({ ...PROPS, repositories: [withStatus] }).template.toJSON());
+    expect(json).toContain('\\"commitStatus\\":true');
+    expect(JSON.stringify(synth().template.toJSON())).not.toContain('commitStatus');
+  });
+
   it('accepts the example plumbline.config.json', () => {
     const config = parsePlumblineConfig(require('../../plumbline.config.json'));
     expect(config.stackName).toBe('Plumbline');

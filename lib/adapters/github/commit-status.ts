@@ -68,14 +68,54 @@ export class GitHubCommitStatus {
   }
 
   async report(input: CommitStatusInput): Promise<void> {
-    const { apiUrl, owner, repo } = githubRepoFromUrl(input.repoUrl, this.options.apiUrl);
-    if (!SHA.test(input.commit)) {
+    const { apiUrl, owner, repo, sha, where } = this.target(input.repoUrl, input.commit);
+    const body = JSON.stringify(statusBody(input, where));
+    const res = await this.send('POST', `${apiUrl}/repos/${owner}/${repo}/statuses/${sha}`, where, body);
+    await res.body?.cancel();
+  }
+
+  /**
+   * The state GitHub shows now for `context` on the commit (the combined status, newest per
+   * context), or undefined when there is none: scheduled checks post only a change, since GitHub
+   * keeps at most 1,000 statuses per commit and context.
+   */
+  async current(input: {
+    readonly repoUrl: string;
+    readonly commit: string;
+    readonly context: string;
+  }): Promise<CommitState | undefined> {
+    const { apiUrl, owner, repo, sha, where } = this.target(input.repoUrl, input.commit);
+    const res = await this.send(
+      'GET',
+      `${apiUrl}/repos/${owner}/${repo}/commits/${sha}/status?per_page=100`,
+      where,
+    );
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse((await res.text()).slice(0, 4 * 1024 * 1024));
+    } catch {
+      throw new CommitStatusError(`commit status for ${where}: GitHub's combined status is not JSON`, 'http');
+    }
+    const statuses = (parsed as { statuses?: unknown } | null)?.statuses;
+    if (!Array.isArray(statuses)) return undefined;
+    for (const status of statuses as { context?: unknown; state?: unknown }[]) {
+      if (status?.context === input.context && (COMMIT_STATES as readonly unknown[]).includes(status.state))
+        return status.state as CommitState;
+    }
+    return undefined;
+  }
+
+  private target(repoUrl: string, commit: string) {
+    const { apiUrl, owner, repo } = githubRepoFromUrl(repoUrl, this.options.apiUrl);
+    if (!SHA.test(commit)) {
       throw new CommitStatusError('commit status: the commit must be a full 40-hex commit id', 'input');
     }
-    const sha = input.commit.toLowerCase();
-    const where = `${owner}/${repo}@${sha.slice(0, 12)}`;
-    const body = JSON.stringify(statusBody(input, where));
-    const url = `${apiUrl}/repos/${owner}/${repo}/statuses/${sha}`;
+    const sha = commit.toLowerCase();
+    return { apiUrl, owner, repo, sha, where: `${owner}/${repo}@${sha.slice(0, 12)}` };
+  }
+
+  /** One call with the retry and the deadline; resolves with a 2xx response, else a CommitStatusError. */
+  private async send(method: 'GET' | 'POST', url: string, where: string, body?: string): Promise<Response> {
     const token = await this.readToken(where);
     const redactor = new Redactor();
     redactor.register(token);
@@ -105,21 +145,18 @@ export class GitHubCommitStatus {
       let waitMs = this.backoff();
       try {
         const res = await (this.options.fetch ?? fetch)(url, {
-          method: 'POST',
+          method,
           headers: {
             Accept: 'application/vnd.github+json',
             Authorization: `Bearer ${token}`,
-            'Content-Type': 'application/json',
+            ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
             'User-Agent': 'plumbline',
             'X-GitHub-Api-Version': API_VERSION,
           },
-          body,
+          ...(body === undefined ? {} : { body }),
           signal,
         });
-        if (res.ok) {
-          await res.body?.cancel();
-          return;
-        }
+        if (res.ok) return res;
         error = fail(`GitHub answered ${res.status} ${await errorMessage(res)}`, 'http', res.status);
         const retryAfter = retryAfterMs(res.headers.get('retry-after'));
         if (!retryable(res.status, retryAfter !== undefined)) throw error;

@@ -92,8 +92,8 @@ export async function runSyncJob(
       ports.warn?.('commit status not reported', { state, error: oneLine(err) });
     }
   };
-  const doing = job.trigger === 'schedule' ? 'checking' : 'syncing';
-  await report('pending', `${job.app} on ${job.cluster}: ${doing}`);
+  // A scheduled check says nothing until it has a result: the commit keeps showing the last one.
+  if (job.trigger !== 'schedule') await report('pending', `${job.app} on ${job.cluster}: syncing`);
   try {
     return await runClaimed(job, ports, policy, redactor, report);
   } catch (err: unknown) {

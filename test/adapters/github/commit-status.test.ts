@@ -116,6 +116,59 @@ function expectNoToken(err: Error): void {
   expect(inspect(err, { depth: 8 })).not.toContain(TOKEN);
 }
 
+describe('GitHubCommitStatus.current', () => {
+  const where = {
+    repoUrl: 'https://github.com/octo-org/hello-world.git',
+    commit: SHA,
+    context: 'plumbline/prod/web',
+  };
+
+  it("reads the context's state from the combined status, with a GET and no body", async () => {
+    github.answer(
+      json(200, {
+        state: 'failure',
+        statuses: [
+          { context: 'ci/build', state: 'failure' },
+          { context: 'plumbline/prod/web', state: 'success' },
+        ],
+      }),
+    );
+    await expect(reporter().current(where)).resolves.toBe('success');
+    const [req] = github.requests;
+    expect(req!.method).toBe('GET');
+    expect(req!.path).toBe(`/repos/octo-org/hello-world/commits/${sha}/status?per_page=100`);
+    expect(req!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(req!.headers['content-type']).toBeUndefined();
+    expect(req!.body).toBe('');
+  });
+
+  it('is undefined when the commit has no status of that context', async () => {
+    github.answer(json(200, { state: 'pending', statuses: [{ context: 'ci/build', state: 'success' }] }));
+    await expect(reporter().current(where)).resolves.toBeUndefined();
+  });
+
+  it("retries a 502 once and fails on a 404 with GitHub's message, without the token", async () => {
+    github.answer(json(502, { message: 'Bad Gateway' }), json(200, { statuses: [] }));
+    await expect(reporter().current(where)).resolves.toBeUndefined();
+    expect(github.requests).toHaveLength(2);
+    github.answer(json(404, { message: 'Not Found' }));
+    const err = await failure(reporter().current(where));
+    expect(err.message).toBe(
+      `commit status for octo-org/hello-world@${sha.slice(0, 12)}: GitHub answered 404 Not Found`,
+    );
+    expectNoToken(err);
+  });
+
+  it('refuses an answer that is not JSON', async () => {
+    github.answer((res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<html>proxy</html>');
+    });
+    const err = await failure(reporter().current(where));
+    expect(err.message).toContain('not JSON');
+  });
+});
+
 describe('GitHubCommitStatus', () => {
   it('posts the status to /repos/{owner}/{repo}/statuses/{sha} with the token and GitHub API headers', async () => {
     github.answer(created);
