@@ -74,7 +74,9 @@ export class GitSources {
 
   readonly changedPaths: ChangedPaths = async (url, before, after) => {
     const source = await this.source(url);
-    const paths = await source.changedPaths(before, after);
+    // Through the branch: a cold cache (a new container) fetches `after` and deepens once for `before`.
+    const branch = this.repositories.find((r) => r.url === url)?.branch ?? 'main';
+    const paths = await source.changedPaths(before, after, `refs/heads/${branch}`);
     if (!paths) throw new Error(`cannot diff ${before.slice(0, 12)}..${after.slice(0, 12)} of ${url}`);
     return paths;
   };
