@@ -3,7 +3,13 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { esbuildOptions, FUNCTION_NAMES, projectRoot } from '../infra/bundling';
+import {
+  esbuildOptions,
+  FUNCTION_NAMES,
+  LAZY_MODULES,
+  lazyModuleFiles,
+  projectRoot,
+} from '../infra/bundling';
 
 const TARGET_BUNDLE_BYTES = 2 * 1024 * 1024;
 const TARGET_INIT_MS = 300;
@@ -40,11 +46,16 @@ export async function benchLambda(): Promise<Record<string, unknown>> {
       await esbuild(root).build(esbuildOptions(name, root, bundle));
       const buildMs = Date.now() - started;
       const bytes = statSync(bundle).size;
+      // Shipped beside the bundle, loaded only by jobs that need them (infra/bundling.ts).
+      const lazyModuleBytes: Record<string, number> = {};
+      for (const module of LAZY_MODULES[name] ?? [])
+        lazyModuleBytes[module.name] = statSync(lazyModuleFiles(root, module).source).size;
       const runs = Array.from({ length: RUNS }, () => coldInitMs(bundle));
       const requireMs = median(runs.map((r) => r.requireMs));
       functions[name] = {
         bundleBytes: bytes,
         bundleMiB: round(bytes / 1024 / 1024),
+        lazyModuleBytes,
         buildMs,
         coldRequireMsMedian: round(requireMs),
         coldProcessMsMedian: round(median(runs.map((r) => r.processMs))),

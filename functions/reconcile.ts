@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
@@ -6,6 +7,7 @@ import { GitSources } from './shared/git';
 import { SERVICE_NAME } from './shared/metric-names';
 import type { BranchHead, RepoConfigSource } from './shared/ports';
 import { enqueue, type SyncMessage } from './shared/queue';
+import { annotate, traced, traceInvocation } from './shared/tracing';
 
 export interface ReconcileDeps {
   readonly deployment: Deployment;
@@ -29,7 +31,9 @@ export interface ReconcileResult {
 export function createReconcileHandler(
   deps: () => ReconcileDeps,
 ): (event: ScheduledEvent) => Promise<ReconcileResult> {
-  return async (event) => {
+  return (event) => traceInvocation('reconcile', () => reconcile(event));
+  async function reconcile(event: ScheduledEvent): Promise<ReconcileResult> {
+    annotate({ schedule: event.id });
     const d = deps();
     const logger = d.logger ?? defaultLogger;
     logger.resetKeys();
@@ -74,7 +78,7 @@ export function createReconcileHandler(
       throw new Error(`no repository could be read (${failedRepositories.length})`);
     }
     return { enqueued, failedRepositories };
-  };
+  }
 }
 
 const defaultLogger = new Logger({ serviceName: SERVICE_NAME });
@@ -83,11 +87,11 @@ let production: ReconcileDeps | undefined;
 function productionDeps(): ReconcileDeps {
   production ??= (() => {
     const deployment = deploymentFromEnv();
-    const git = new GitSources(deployment.repositories);
+    const git = new GitSources(deployment.repositories, traced(new SecretsManagerClient({})));
     return {
       deployment,
       queueUrl: requiredEnv('QUEUE_URL'),
-      sqs: new SQSClient({}),
+      sqs: traced(new SQSClient({})),
       repoConfig: git.repoConfig,
       branchHead: git.branchHead,
     };

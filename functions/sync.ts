@@ -37,6 +37,7 @@ import { clusterSecrets, eksConnector, type KubeConnection } from './shared/eks'
 import { GitSources } from './shared/git';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './shared/metric-names';
 import { parseSignatureTrusts, type SignatureTrusts, signatureTrustOf } from './shared/signature-trust';
+import { annotate, traced, traceInvocation } from './shared/tracing';
 
 export interface SyncDeps {
   readonly deployment: Deployment;
@@ -144,6 +145,13 @@ export function createSyncHandler(
     const repo = d.deployment.repositories.find((r) => sameRepository(r.url, job.repo));
     if (!repo) throw new SyncMessageError(`repository ${job.repo} is not part of this deployment`);
     logger.appendKeys({ cluster: job.cluster, app: job.app, commit: job.commit, delivery: job.triggerId });
+    annotate({
+      cluster: job.cluster,
+      app: job.app,
+      commit: job.commit,
+      trigger: job.trigger,
+      delivery: job.triggerId,
+    });
     hashKey ??= once(d.contentHashKey);
     const redactor = new Redactor();
     const signatures = await verifierFor(d, repo.url);
@@ -196,7 +204,8 @@ export function createSyncHandler(
     });
   }
 
-  return async (event, context) => {
+  return (event, context) => traceInvocation('sync', () => handle(event, context));
+  async function handle(event: SQSEvent, context: LambdaContext): Promise<SQSBatchResponse> {
     const d = deps();
     const logger = d.logger ?? defaultLogger;
     const metrics = d.metrics ?? defaultMetrics;
@@ -225,7 +234,7 @@ export function createSyncHandler(
       metrics.publishStoredMetrics();
     }
     return { batchItemFailures: failures };
-  };
+  }
 }
 
 /**
@@ -275,8 +284,8 @@ function productionDeps(): SyncDeps {
     const stateTable = requiredEnv('STATE_TABLE');
     const hmacSecretArn = requiredEnv('AUDIT_HMAC_SECRET_ARN');
     const signatureTrust = signatureTrustFromEnv();
-    const ownSecrets = new SecretsManagerClient({});
-    const dynamodb = new DynamoDBClient({});
+    const ownSecrets = traced(new SecretsManagerClient({}));
+    const dynamodb = traced(new DynamoDBClient({}));
     const git = new GitSources(deployment.repositories, ownSecrets);
     const access = new EksClusterAccess();
     const statuses = new Map<string, GitHubCommitStatus>();
@@ -289,7 +298,7 @@ function productionDeps(): SyncDeps {
         new DynamoDbInventoryStore({ tableName: stateTable, client: dynamodb }, cluster),
       connect: eksConnector(access),
       secrets: clusterSecrets(access),
-      events: new EventBridgeClient({}),
+      events: traced(new EventBridgeClient({})),
       contentHashKey: () => secretString(ownSecrets, hmacSecretArn, 'the audit HMAC key'),
       signatureTrust,
       commitStatus: (repo) => {

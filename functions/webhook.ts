@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -21,6 +22,7 @@ import { GitSources } from './shared/git';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './shared/metric-names';
 import type { ChangedPaths, RepoConfigSource } from './shared/ports';
 import { enqueue, type SyncMessage } from './shared/queue';
+import { annotate, traced, traceInvocation } from './shared/tracing';
 
 export interface WebhookDeps {
   readonly deployment: Deployment;
@@ -46,7 +48,8 @@ export function createWebhookHandler(
   deps: () => WebhookDeps,
 ): (event: APIGatewayProxyEventV2) => Promise<Result> {
   const verifiers = new Map<Provider, Promise<WebhookVerifier>>();
-  return async (event) => {
+  return (event) => traceInvocation('webhook', () => receive(event));
+  async function receive(event: APIGatewayProxyEventV2): Promise<Result> {
     const d = deps();
     const logger = d.logger ?? defaultLogger;
     const metrics = d.metrics ?? defaultMetrics;
@@ -73,6 +76,7 @@ export function createWebhookHandler(
         return toApiGatewayV2Response(result);
       }
       logger.appendKeys({ deliveryId: result.deliveryId });
+      annotate({ provider, delivery: result.deliveryId });
       if (result.kind !== 'push') {
         logger.info('webhook acknowledged', { provider, kind: result.kind, event: result.event });
         return toApiGatewayV2Response(result);
@@ -94,7 +98,7 @@ export function createWebhookHandler(
     } finally {
       metrics.publishStoredMetrics();
     }
-  };
+  }
 }
 
 async function messagesFor(push: NormalizedPush, d: WebhookDeps, logger: Logger): Promise<SyncMessage[]> {
@@ -178,15 +182,18 @@ let production: WebhookDeps | undefined;
 /** Built on the first invocation, kept for the container's life. */
 function productionDeps(): WebhookDeps {
   production ??= (() => {
-    const secretsClient = new SecretsManagerClient({});
+    const secretsClient = traced(new SecretsManagerClient({}));
     const secretArn = requiredEnv('WEBHOOK_SECRET_ARN');
     const deployment = deploymentFromEnv();
     const git = new GitSources(deployment.repositories, secretsClient);
     return {
       deployment,
       queueUrl: requiredEnv('QUEUE_URL'),
-      sqs: new SQSClient({}),
-      dedupe: new DynamoDbDeliveryDedupe({ tableName: requiredEnv('STATE_TABLE') }),
+      sqs: traced(new SQSClient({})),
+      dedupe: new DynamoDbDeliveryDedupe({
+        tableName: requiredEnv('STATE_TABLE'),
+        client: traced(new DynamoDBClient({})),
+      }),
       secret: async () => {
         const out = await secretsClient.send(new GetSecretValueCommand({ SecretId: secretArn }));
         if (!out.SecretString) throw new Error('the webhook secret has no string value');

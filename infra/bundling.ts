@@ -15,6 +15,46 @@ export const BUNDLE = {
   externalModules: ['bufferutil', 'utf-8-validate'],
 } as const;
 
+/**
+ * Modules left out of a function's bundle and shipped beside it as one prebuilt file, in
+ * `node_modules/<name>/` of the asset: openpgp.js (400 KB minified) is loaded only by a job whose
+ * repository has OpenPGP keys, so a cold start neither reads nor parses it.
+ */
+export const LAZY_MODULES: Readonly<Partial<Record<FunctionName, readonly LazyModule[]>>> = {
+  sync: [{ name: 'openpgp', file: 'dist/node/openpgp.min.mjs' }],
+};
+
+export interface LazyModule {
+  readonly name: string;
+  /** The package's self-contained ES module build, relative to the package. */
+  readonly file: string;
+}
+
+/** Where a lazy module goes in the asset: a package whose only export is the prebuilt file. */
+export function lazyModuleFiles(
+  root: string,
+  module: LazyModule,
+): { source: string; target: string; packageJson: string } {
+  return {
+    source: join(root, 'node_modules', module.name, module.file),
+    target: join('node_modules', module.name, 'index.mjs'),
+    packageJson: JSON.stringify({ name: module.name, type: 'module', exports: { '.': './index.mjs' } }),
+  };
+}
+
+/** Shell commands that put the lazy modules of a function into its asset (NodejsFunction afterBundling). */
+export function lazyModuleCommands(name: FunctionName, root: string, outputDir: string): string[] {
+  return (LAZY_MODULES[name] ?? []).flatMap((module) => {
+    const { source, target, packageJson } = lazyModuleFiles(root, module);
+    const dir = join(outputDir, 'node_modules', module.name);
+    return [
+      `mkdir -p "${dir}"`,
+      `cp "${source}" "${join(outputDir, target)}"`,
+      `printf '%s' '${packageJson}' > "${join(dir, 'package.json')}"`,
+    ];
+  });
+}
+
 /** The same bundle through esbuild's API, for benchmarks. */
 export function esbuildOptions(name: FunctionName, root: string, outfile: string): BuildOptions {
   return {
@@ -27,7 +67,7 @@ export function esbuildOptions(name: FunctionName, root: string, outfile: string
     minify: BUNDLE.minify,
     sourcemap: BUNDLE.sourceMap,
     keepNames: BUNDLE.keepNames,
-    external: [...BUNDLE.externalModules],
+    external: [...BUNDLE.externalModules, ...(LAZY_MODULES[name] ?? []).map((m) => m.name)],
     logLevel: 'warning',
   };
 }

@@ -7,7 +7,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
-import { BUNDLE, type FunctionName } from '../bundling';
+import { BUNDLE, type FunctionName, LAZY_MODULES, lazyModuleCommands } from '../bundling';
 
 export interface PlumblineFunctionProps {
   readonly name: FunctionName;
@@ -78,8 +78,13 @@ export class PlumblineFunction extends Construct {
         minify: BUNDLE.minify,
         sourceMap: BUNDLE.sourceMap,
         keepNames: BUNDLE.keepNames,
-        externalModules: [...BUNDLE.externalModules],
+        externalModules: [...BUNDLE.externalModules, ...(LAZY_MODULES[props.name] ?? []).map((m) => m.name)],
         define: { ...this.define },
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir, outputDir) => lazyModuleCommands(props.name, props.root, outputDir),
+        },
       },
     });
     this.logGroup.grantWrite(this.role);

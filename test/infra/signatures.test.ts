@@ -167,5 +167,16 @@ describe('verifySignatures', () => {
       env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1', PLUMBLINE_SIGNATURE_TRUST: '{}' },
     });
     expect(JSON.parse(stdout)).toEqual({ [URL]: { allowedSigners: readFileSync(signersFile, 'utf8') } });
+
+    // openpgp.js ships beside the bundle, not in it, and loads from the asset when a job needs it.
+    expect(readFileSync(bundle, 'utf8').includes('openpgpjs.org')).toBe(false);
+    const asset = join(app.outdir, `asset.${key}`);
+    expect(existsSync(join(asset, 'node_modules', 'openpgp', 'index.mjs'))).toBe(true);
+    const load = `import('openpgp').then((m) => process.stdout.write(typeof m.readKeys))`;
+    const loaded = await run(process.execPath, ['-e', load], {
+      cwd: asset,
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    expect(loaded.stdout).toBe('function');
   }, 60_000);
 });
