@@ -12,6 +12,10 @@ const Module = require('node:module');
 const { homedir, tmpdir } = require('node:os');
 const path = require('node:path');
 
+// The AWS SDK prints nine lines on Node < 22 about its releases after January 2027; the lockfile pins
+// one that supports Node 20 (README), so for a command-line user the warning only buries the output (#8).
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const bundle = path.join(__dirname, '..', 'dist', 'plumbline.cjs');
 if (!fs.existsSync(bundle)) {
   process.stderr.write('error: the CLI is not built; run `npm run build` (npm ci does it)\n');

@@ -13,7 +13,7 @@ Usage: plumbline <command> [options]
 Commands:
   sandbox     start the sandbox Kubernetes API server and write a kubeconfig for it
   local       the whole pipeline on one machine (npm start); local --once runs the scripted scenario
-  render      render an app directory to YAML (plain; kustomize and helm: issue #4)
+  render      render an app directory (plain YAML, kustomize, helm) to YAML
   diff        what a sync would change
   sync        apply an app to a cluster (server-side apply, prune, wait)
   drift       detect-only drift check

@@ -23,7 +23,8 @@ describe('plumbline local', () => {
       'initial sync: 5/5 apps synced',
       'secret from the secret store: secret/hello-db has its password',
       'commit pushed',
-      'signed webhook delivered: HTTP 202',
+      'signed webhook delivered: HTTP 202, push ',
+      'forged delivery refused: HTTP 401',
       'webhook sync: hello@',
       'out-of-band edit',
       'schedule heals drift: scheduled sync synced, replicas back to 2',
@@ -32,6 +33,13 @@ describe('plumbline local', () => {
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');
+    // The pushes were delivered by the git server, as a git host delivers them, one line each.
+    expect(
+      stdout.match(/^push refs\/heads\/main \S+ \(1 commit\): signed webhook \S+ delivered, HTTP 202$/gm),
+    ).toHaveLength(2);
+    expect(stdout).toMatch(
+      /^ok {3}signed webhook delivered: .* X-Hub-Signature-256 verified, 1 app\(s\) enqueued$/m,
+    );
     expect(stdout).toMatch(/^git remote: +http:\/\/127\.0\.0\.1:\d+\/config\.git/m);
     expect(stdout).toMatch(/^webhook: +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/github$/m);
     expect(stdout).toMatch(/^SEQ +TIME +APP +COMMIT +TRIGGER +OUTCOME +CHANGES$/m);
@@ -42,6 +50,8 @@ describe('plumbline local', () => {
     const webhook = /POST (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
     expect(await listening(endpoint!)).toBe(false);
     expect(await listening(webhook!)).toBe(false);
+    // The issue's budget for the whole scenario.
+    expect(Number(/^scenario passed in ([\d.]+)s$/m.exec(stdout)?.[1])).toBeLessThanOrEqual(30);
   }, 120_000);
 
   it('syncs every app on start, then stops every part when interrupted', async () => {

@@ -5,6 +5,7 @@ import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { copyApp } from '../helpers/app-dir';
 import { runCli } from '../helpers/cli';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
+import { finished } from '../helpers/process';
 
 const dynamo = useDynamoDbLocal();
 
@@ -12,19 +13,7 @@ function aws(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('aws', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return finished(spawn('aws', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 /** The README's `aws dynamodb query` commands, as printed there, with the table and endpoint of this test. */

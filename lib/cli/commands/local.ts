@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runScenario, type SyncLine, startLocal, writeLocalInfo } from '../../local/pipeline';
+import { resolveLayerBinary } from '../../adapters/binaries';
+import { type LocalInfo, runScenario, type SyncLine, startLocal, writeLocalInfo } from '../../local/pipeline';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
 import { formatRecords } from './audit';
@@ -10,9 +12,11 @@ export const LOCAL_HELP = `Usage: plumbline local [--once] [--interval SECONDS] 
 
 The whole pipeline on one machine, with the code the Lambdas run: DynamoDB Local (audit and state
 tables), the sandbox cluster (or --cluster-kubeconfig), a git server with a repository seeded from
-examples/config-repo, the webhook endpoint, the FIFO queue and the schedule. Prints the git remote,
-the webhook URL and secret and the kubeconfig, writes them to .plumbline/local.json, then a line per
-sync. Runs until interrupted (Ctrl-C), then stops every part.
+examples/config-repo, the webhook endpoint, the FIFO queue and the schedule. A push to the git remote
+is delivered to the webhook endpoint as a signed GitHub push event, so it syncs at once. Prints the git
+remote, the webhook URL and secret, the kubeconfig and the audit table, writes them to
+.plumbline/local.json, then a line per delivery and per sync. Runs until interrupted (Ctrl-C), then
+stops every part. Everything lives in memory and temporary folders: each run starts afresh.
 
 Options:
   --once                     run the scripted scenario end to end and exit: 0 if every step held
@@ -29,6 +33,30 @@ function syncLine(s: SyncLine): string {
     .join(', ');
   const what = s.error ? `error: ${s.error}` : `${s.status}${s.outcome ? ` (${s.outcome})` : ''}`;
   return `sync ${s.job.cluster}/${s.job.app}@${s.job.commit.slice(0, 12)} ${s.job.trigger}: ${what}${counts ? `; ${counts}` : ''}; ${(s.durationMs / 1000).toFixed(2)}s${s.auditSeq !== undefined ? `; audit seq ${s.auditSeq}` : ''}\n`;
+}
+
+/** kubectl from the PATH, else the copy extracted from the Lambda layer package (helm and kustomize use it too). */
+function kubectlCommand(): string {
+  const onPath = (process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir !== '' && existsSync(join(dir, 'kubectl')));
+  if (onPath) return 'kubectl';
+  try {
+    return resolveLayerBinary('kubectl');
+  } catch {
+    return 'kubectl';
+  }
+}
+
+/** Ready-to-paste commands for the printed values: clone and push, look at the cluster, read the audit trail. */
+function tryLines(info: LocalInfo): string[] {
+  // The README's walkthrough (Quick start), with the values filled in.
+  const clone = join(tmpdir(), 'plumbline-config');
+  return [
+    `try:               git clone ${info.gitRemote} ${clone}   # then edit, commit and push (README: Quick start)`,
+    `                   ${kubectlCommand()} --kubeconfig ${info.kubeconfig} get configmaps,deployments`,
+    `                   npx plumbline audit query --cluster ${info.cluster} --table ${info.auditTable} --endpoint ${info.dynamodbEndpoint}`,
+  ];
 }
 
 export async function localCommand(args: string[], io: CliIo): Promise<number> {
@@ -77,12 +105,13 @@ export async function localCommand(args: string[], io: CliIo): Promise<number> {
     writeLocalInfo(join('.plumbline', 'local.json'), info);
     io.out(
       [
-        `git remote:        ${info.gitRemote}   (git clone it, push to branch main)`,
+        `git remote:        ${info.gitRemote}   (clone it, push to main: the push webhook syncs at once)`,
         `webhook:           POST ${info.webhookUrl}`,
         `webhook secret:    ${info.webhookSecret}`,
         `kubeconfig:        ${info.kubeconfig}`,
         `audit table:       ${info.auditTable} at ${info.dynamodbEndpoint} (cluster ${info.cluster})`,
         'written to:        .plumbline/local.json',
+        ...tryLines(info),
         '',
       ].join('\n'),
     );
@@ -95,7 +124,7 @@ export async function localCommand(args: string[], io: CliIo): Promise<number> {
       return ok ? 0 : 1;
     }
     io.out(
-      `schedule:          every ${interval}s (it also picks up what you push); initial sync now. Ctrl-C stops everything.\n`,
+      `schedule:          every ${interval}s, a drift check of every app; the first runs now. Ctrl-C stops everything.\n`,
     );
     const tick = () => {
       // A slow cluster must not pile up checks: skip a tick while the last one is still running.

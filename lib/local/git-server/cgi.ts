@@ -45,8 +45,13 @@ function fail(res: ServerResponse, status: number, text: string): void {
 /**
  * Runs `git http-backend` for one request (RFC 3875): the request body goes to its stdin, Content-Encoding
  * (gzip from the git CLI) is passed on for it to inflate, and its output's CGI headers become the response.
+ * Resolves with its exit code once it has exited (null when it could not start or was killed).
  */
-export function runHttpBackend(req: IncomingMessage, res: ServerResponse, cgi: CgiRequest): void {
+export function runHttpBackend(
+  req: IncomingMessage,
+  res: ServerResponse,
+  cgi: CgiRequest,
+): Promise<number | null> {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     GIT_PROJECT_ROOT: cgi.root,
@@ -74,8 +79,14 @@ export function runHttpBackend(req: IncomingMessage, res: ServerResponse, cgi: C
   if (typeof protocol === 'string') env.HTTP_GIT_PROTOCOL = protocol;
 
   const child = spawn('git', ['http-backend'], { env, stdio: ['pipe', 'pipe', 'ignore'] });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('close', (code) => resolve(code));
+    child.on('error', () => {
+      fail(res, 500, 'git http-backend could not start');
+      resolve(null);
+    });
+  });
   let head: Buffer | undefined = Buffer.alloc(0);
-  child.on('error', () => fail(res, 500, 'git http-backend could not start'));
   child.stdin.on('error', () => undefined);
   req.pipe(child.stdin);
   res.on('close', () => {
@@ -102,4 +113,5 @@ export function runHttpBackend(req: IncomingMessage, res: ServerResponse, cgi: C
     if (head !== undefined) fail(res, 502, 'git http-backend wrote no headers');
     else res.end();
   });
+  return exited;
 }

@@ -59,17 +59,15 @@ export async function seedRepository(
   for (const name of NOT_IN_GIT) rmSync(join(dir, name), { force: true });
   await git(dir, home, ['remote', 'add', 'origin', remoteUrl]);
   const head = () => git(dir, home, ['rev-parse', 'HEAD']).then((s) => s.trim());
-  const repo: WorkRepo = {
-    dir,
-    head,
-    async commitAndPush(message) {
-      const before = await head().catch(() => '0'.repeat(40));
-      await git(dir, home, ['add', '--all']);
-      await git(dir, home, ['commit', '--quiet', '-m', message]);
-      await git(dir, home, ['push', '--quiet', 'origin', 'HEAD:refs/heads/main']);
-      return { before, after: await head() };
-    },
+  const commitAndPushTo = async (remote: string, message: string) => {
+    const before = await head().catch(() => '0'.repeat(40));
+    await git(dir, home, ['add', '--all']);
+    await git(dir, home, ['commit', '--quiet', '-m', message]);
+    await git(dir, home, ['push', '--quiet', remote, 'HEAD:refs/heads/main']);
+    return { before, after: await head() };
   };
-  await repo.commitAndPush('Seed from examples/config-repo');
-  return repo;
+  // The seed goes straight into the bare repository, not through the server: it is the repository's
+  // creation, not a push, so it sends no webhook (the first scheduled run syncs every app).
+  await commitAndPushTo(bare, 'Seed from examples/config-repo');
+  return { dir, head, commitAndPush: (message) => commitAndPushTo('origin', message) };
 }

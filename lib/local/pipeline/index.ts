@@ -1,4 +1,12 @@
-export { deliverPush, runScenario, type ScenarioStep } from './scenario';
+export { githubPushPayload } from './push-payload';
+export {
+  githubSignature,
+  type PushDelivery,
+  PushWebhooks,
+  postGithubWebhook,
+  type WebhookDelivery,
+} from './push-webhooks';
+export { runScenario, type ScenarioStep } from './scenario';
 export {
   LOCAL_CLUSTER,
   LOCAL_POLICY,

@@ -1,10 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { KubeHttp } from '../../adapters/kubernetes';
 import { ChainVerifier } from '../../core/audit';
 import { ClusterApiError } from '../../core/sync/ports';
+import { githubSignature, postGithubWebhook } from './push-webhooks';
 import type { LocalSession, SyncLine } from './session';
 
 export interface ScenarioStep {
@@ -20,41 +20,10 @@ const CONFIGMAP = '/api/v1/namespaces/default/configmaps/hello-config';
 const SECRET = '/api/v1/namespaces/default/secrets/hello-db';
 const WIDGET = '/apis/example.com/v1/namespaces/default/widgets/large';
 
-/** A GitHub push delivery for `before..after`, signed with the webhook secret as GitHub signs it. */
-export async function deliverPush(
-  session: LocalSession,
-  push: { before: string; after: string; modified?: string[]; removed?: string[] },
-): Promise<{ status: number; deliveryId: string }> {
-  const { gitRemote, webhookUrl, webhookSecret } = session.info;
-  const body = JSON.stringify({
-    ref: 'refs/heads/main',
-    before: push.before,
-    after: push.after,
-    forced: false,
-    repository: { clone_url: gitRemote, html_url: gitRemote },
-    pusher: { name: 'plumbline-local' },
-    commits: [{ id: push.after, added: [], modified: push.modified ?? [], removed: push.removed ?? [] }],
-  });
-  const deliveryId = randomUUID();
-  const signature = `sha256=${createHmac('sha256', webhookSecret).update(body).digest('hex')}`;
-  const res = await fetch(webhookUrl, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': 'push',
-      'x-github-delivery': deliveryId,
-      'x-hub-signature-256': signature,
-    },
-    body,
-  });
-  await res.arrayBuffer();
-  return { status: res.status, deliveryId };
-}
-
 /**
- * `plumbline local --once` (#8): initial sync → push → signed webhook → its sync → out-of-band
- * edit → the schedule heals it → a removed manifest is pruned → the audit chain verifies. Stops at
- * the first step that does not hold.
+ * `plumbline local --once` (#8): initial sync → push → the signed webhook the git server delivers
+ * for it (and a forged copy refused) → its sync → out-of-band edit → the schedule heals it → a
+ * removed manifest is pruned → the audit chain verifies. Stops at the first step that does not hold.
  */
 export async function runScenario(
   session: LocalSession,
@@ -102,6 +71,8 @@ export async function runScenario(
       file,
       readFileSync(file, 'utf8').replace(/GREETING: .*/, 'GREETING: hello again from plumbline'),
     );
+    // The git server delivers the push webhook itself, as a git host does; the scenario only waits for it.
+    mark = syncs.length;
     const pushed = await session.work.commitAndPush('hello: a new greeting');
     step(
       'commit pushed',
@@ -109,24 +80,44 @@ export async function runScenario(
       `${pushed.after.slice(0, 12)} pushed to ${session.info.gitRemote}`,
     );
 
-    mark = syncs.length;
-    const delivery = await deliverPush(session, { ...pushed, modified: [HELLO] });
+    const delivery = await session.webhooks.waitFor(pushed.after);
     if (
       !step(
         'signed webhook delivered',
-        delivery.status === 202 || delivery.status === 200,
-        `HTTP ${delivery.status}`,
+        delivery?.status === 202 && delivery.signature.startsWith('sha256='),
+        delivery
+          ? `HTTP ${delivery.status}, push ${delivery.deliveryId} with X-Hub-Signature-256 verified, ${String(delivery.answer?.enqueued ?? 0)} app(s) enqueued`
+          : 'no delivery within 10s of the push',
+      ) ||
+      !delivery
+    )
+      return false;
+    // The same bytes signed with another key must be refused, and nothing enqueued for them.
+    const forged = await postGithubWebhook(
+      session.info.webhookUrl,
+      'push',
+      delivery.body,
+      githubSignature(`not-${session.info.webhookSecret}`, delivery.body),
+    );
+    if (
+      !step(
+        'forged delivery refused',
+        forged.status === 401 && forged.answer?.kind === 'rejected',
+        `HTTP ${forged.status} for the same payload signed with another secret`,
       )
     )
       return false;
     await session.queue.drained();
-    const hello = since(mark).find((s) => s.job.app === 'hello' && s.job.commit === pushed.after);
+    const triggered = since(mark).filter((s) => s.job.trigger === 'webhook');
+    const hello = triggered.find((s) => s.job.app === 'hello' && s.job.commit === pushed.after);
     const cm = (await get(CONFIGMAP)).body as { data?: Record<string, string> };
     if (
       !step(
         'webhook sync',
-        hello?.status === 'synced' && cm.data?.GREETING === 'hello again from plumbline',
-        `hello@${pushed.after.slice(0, 12)} ${hello?.status ?? 'not synced'}, live GREETING "${cm.data?.GREETING ?? ''}"`,
+        triggered.length === 1 &&
+          hello?.status === 'synced' &&
+          cm.data?.GREETING === 'hello again from plumbline',
+        `hello@${pushed.after.slice(0, 12)} ${hello?.status ?? 'not synced'} (${triggered.length} webhook sync(s)), live GREETING "${cm.data?.GREETING ?? ''}"`,
       )
     )
       return false;
@@ -158,9 +149,9 @@ export async function runScenario(
       return false;
 
     rmSync(join(session.work.dir, REMOVED));
-    const removal = await session.work.commitAndPush('widgets: remove the large widget');
     mark = syncs.length;
-    await deliverPush(session, { ...removal, removed: [REMOVED] });
+    const removal = await session.work.commitAndPush('widgets: remove the large widget');
+    await session.webhooks.waitFor(removal.after);
     await session.queue.drained();
     const widgets = since(mark).find((s) => s.job.app === 'widgets');
     const gone = await get(WIDGET).then(

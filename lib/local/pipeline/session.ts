@@ -10,9 +10,10 @@ import { createStateTable } from '../../adapters/aws/state-dynamodb';
 import { type ClusterPolicy, runSyncJob, type SyncJob } from '../../core/pipeline';
 import { Redactor } from '../../core/redact';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../dynamodb';
-import { startGitServer } from '../git-server';
+import { type GitPush, startGitServer } from '../git-server';
 import { type Sandbox, startSandbox } from '../sandbox';
 import { seedRepository, type WorkRepo } from './git-repo';
+import { PushWebhooks } from './push-webhooks';
 import { LocalFifo } from './queue';
 import { localSyncPorts } from './sync-ports';
 import { startWebhookServer } from './webhook-server';
@@ -59,6 +60,8 @@ export interface LocalSession {
   readonly sandbox?: Sandbox;
   readonly work: WorkRepo;
   readonly queue: LocalFifo;
+  /** The push webhooks the git server sent (#8): one signed delivery per ref a push moved. */
+  readonly webhooks: PushWebhooks;
   readonly audit: DynamoDbAuditStore;
   /** The schedule's tick: a drift check (trigger 'schedule') per app at the branch head. */
   tick(): Promise<number>;
@@ -92,7 +95,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
 
     const root = join(temp, 'git');
     mkdirSync(root);
-    const gitServer = await startGitServer({ root });
+    // Like a git host, the server sends a push webhook after each push, once the endpoint is up.
+    let onPush: ((push: GitPush) => Promise<void>) | undefined;
+    const gitServer = await startGitServer({ root, onPush: (push) => onPush?.(push) });
     stops.push(() => gitServer.stop());
     const gitRemote = `${gitServer.url}/config.git`;
     const work = await seedRepository(options.exampleDir, root, temp, gitRemote);
@@ -155,6 +160,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
     stops.push(() => webhook.stop());
     // Jobs still running use the parts above: let them finish before those stop.
     stops.push(() => queue.drained());
+    const webhooks = new PushWebhooks({
+      url: webhook.url,
+      secret: webhookSecret,
+      home: join(temp, '.home'),
+      log: options.log,
+    });
+    onPush = (push) => (push.url === gitRemote ? webhooks.deliver(push) : Promise.resolve());
+    // Deliveries in flight enqueue jobs: they finish before the queue is drained.
+    stops.push(async () => {
+      onPush = undefined;
+      await webhooks.settled();
+    });
 
     let ticks = 0;
     const tick = async (): Promise<number> => {
@@ -183,7 +200,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
       dynamodbEndpoint: dynamo.endpoint,
       cluster: LOCAL_CLUSTER,
     };
-    return { info, ...(sandbox ? { sandbox } : {}), work, queue, audit, tick, stop };
+    return { info, ...(sandbox ? { sandbox } : {}), work, queue, webhooks, audit, tick, stop };
   } catch (err: unknown) {
     await stop();
     throw err;

@@ -25,6 +25,17 @@ export interface WebhookServerOptions {
   readonly log: (line: string) => void;
 }
 
+/** Clone URLs compared as git hosts vary them: case, a trailing slash, an optional `.git`. */
+function sameRepository(a: string, b: string): boolean {
+  const norm = (url: string) =>
+    url
+      .trim()
+      .replace(/\/+$/, '')
+      .replace(/\.git$/, '')
+      .toLowerCase();
+  return norm(a) === norm(b);
+}
+
 export interface WebhookServer {
   readonly url: string;
   stop(): Promise<void>;
@@ -39,6 +50,11 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const verifier = createWebhookVerifier({ provider: 'github', secret: options.secret });
   const dedupe = new InMemoryDedupe();
   const jobsFor = async (push: NormalizedPush): Promise<SyncJob[]> => {
+    // As the webhook Lambda does: a push names its repository, and only the tracked one is synced.
+    if (!sameRepository(push.repoUrl, options.repo)) {
+      options.log(`webhook ${push.deliveryId}: push to ${push.repoUrl} ignored (not ${options.repo})`);
+      return [];
+    }
     if (push.ref !== `refs/heads/${options.branch}` || isZeroCommit(push.after)) return [];
     const plan = await planFanOut(push, await options.loadConfig(push.after), {
       branch: options.branch,
