@@ -51,15 +51,4 @@ export function deploymentFromEnv(env: NodeJS.ProcessEnv = process.env): Deploym
   return d as Deployment;
 }
 
-/** Clone URLs compared the way git hosts vary them: case-insensitive host, optional `.git`, no trailing slash. */
-export function sameRepository(a: string, b: string): boolean {
-  return normalizeUrl(a) === normalizeUrl(b);
-}
-
-function normalizeUrl(url: string): string {
-  return url
-    .trim()
-    .replace(/\/+$/, '')
-    .replace(/\.git$/, '')
-    .toLowerCase();
-}
+export { sameRepository } from '../../lib/core/webhooks/repository';

@@ -6,10 +6,12 @@ import type { SyncJob } from '../../core/pipeline';
 import type { RepoConfig } from '../../core/repo-config';
 import {
   createWebhookVerifier,
+  dedupeKey,
   InMemoryDedupe,
   isZeroCommit,
   type NormalizedPush,
   receiveWebhook,
+  sameRepository,
 } from '../../core/webhooks';
 
 export const WEBHOOK_PATH = '/webhooks/github';
@@ -23,17 +25,6 @@ export interface WebhookServerOptions {
   readonly changedPaths: (before: string, after: string) => Promise<string[]>;
   readonly enqueue: (job: SyncJob) => void;
   readonly log: (line: string) => void;
-}
-
-/** Clone URLs compared as git hosts vary them: case, a trailing slash, an optional `.git`. */
-function sameRepository(a: string, b: string): boolean {
-  const norm = (url: string) =>
-    url
-      .trim()
-      .replace(/\/+$/, '')
-      .replace(/\.git$/, '')
-      .toLowerCase();
-  return norm(a) === norm(b);
 }
 
 export interface WebhookServer {
@@ -82,6 +73,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       }
       const read = await fromNodeRequest(req, { maxBodyBytes: verifier.maxBodyBytes });
       if (!read.ok) return writeNodeResponse(res, read);
+      let claimed: string | undefined;
       try {
         const result = await receiveWebhook(read.request, { verifier, dedupe });
         if (result.kind !== 'push') {
@@ -90,6 +82,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
           );
           return writeNodeResponse(res, result);
         }
+        claimed = dedupeKey(result);
         const jobs: SyncJob[] = [];
         for (const push of result.pushes) jobs.push(...(await jobsFor(push)));
         for (const job of jobs) options.enqueue(job);
@@ -99,6 +92,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
         writeNodeResponse(res, result, { enqueued: jobs.length });
       } catch (err: unknown) {
         options.log(`webhook failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+        // Released, as the webhook function does: a redelivery of this delivery is taken, not dropped.
+        if (claimed !== undefined) await dedupe.forget(claimed);
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ status: 500, kind: 'error', reason: 'internal error' }));
       }
