@@ -114,6 +114,47 @@ async function createNamespaces(sandbox: SandboxProcess, prefix: string): Promis
   }
 }
 
+/** `plumbline sync|drift` of the bench app against the sandbox, `-o json`; peak RSS reported. */
+function runPlumbline(
+  sandbox: SandboxProcess,
+  command: 'sync' | 'drift',
+  appDir: string,
+  ...extra: string[]
+): Promise<Run> {
+  const args = [
+    '--app',
+    'bench',
+    '--namespace',
+    'pl-0',
+    '--kubeconfig',
+    sandbox.kubeconfigPath,
+    '-o',
+    'json',
+  ];
+  return run(process.execPath, [CLI, command, appDir, ...args, ...extra], { PLUMBLINE_REPORT_RSS: '1' });
+}
+
+/** `kubectl apply --server-side -f DIR` with the layer's kubectl and its own HOME. */
+async function kubectlApply(sandbox: SandboxProcess, dir: string, home: string): Promise<Run> {
+  mkdirSync(home, { recursive: true });
+  const applied = await run(
+    resolveLayerBinary('kubectl'),
+    ['--kubeconfig', sandbox.kubeconfigPath, 'apply', '--server-side', '-f', dir],
+    { HOME: home },
+  );
+  if (applied.code !== 0) throw new Error(`kubectl apply failed: ${applied.stderr.slice(0, 500)}`);
+  return applied;
+}
+
+/** A cold sync by Plumbline, then kubectl's apply of the same objects (in other namespaces). */
+async function coldSyncs(sandbox: SandboxProcess, work: string): Promise<{ plumbline: Run; kubectl: Run }> {
+  const plumbline = await runPlumbline(sandbox, 'sync', join(work, 'repo', 'app'));
+  if (plumbline.code !== 0)
+    throw new Error(`cold sync failed: ${plumbline.stderr || plumbline.stdout.slice(0, 500)}`);
+  const kubectl = await kubectlApply(sandbox, join(work, 'kubectl'), join(work, 'kubectl-home'));
+  return { plumbline, kubectl };
+}
+
 function writes(byVerb: Record<string, number>): number {
   return ['apply', 'create', 'update', 'patch', 'delete'].reduce((sum, verb) => sum + (byVerb[verb] ?? 0), 0);
 }
@@ -127,36 +168,13 @@ async function coldApply(
 ): Promise<{ plumblineMs: number; kubectlServerSideMs: number; speedup: number }> {
   const sandbox = await startSandboxProcess(sandboxArgs);
   try {
-    const appDir = join(work, 'repo', 'app');
-    const kubectlDir = join(work, 'kubectl');
     await createNamespaces(sandbox, 'pl');
     await createNamespaces(sandbox, 'kb');
-    const kubectlHome = join(work, 'kubectl-home');
-    mkdirSync(kubectlHome, { recursive: true });
-    const cold = await run(process.execPath, [
-      CLI,
-      'sync',
-      appDir,
-      '--app',
-      'bench',
-      '--namespace',
-      'pl-0',
-      '--kubeconfig',
-      sandbox.kubeconfigPath,
-      '-o',
-      'json',
-    ]);
-    if (cold.code !== 0) throw new Error(`cold sync failed: ${cold.stderr || cold.stdout.slice(0, 500)}`);
-    const kubectl = await run(
-      resolveLayerBinary('kubectl'),
-      ['--kubeconfig', sandbox.kubeconfigPath, 'apply', '--server-side', '-f', kubectlDir],
-      { HOME: kubectlHome },
-    );
-    if (kubectl.code !== 0) throw new Error(`kubectl apply failed: ${kubectl.stderr.slice(0, 500)}`);
+    const { plumbline, kubectl } = await coldSyncs(sandbox, work);
     return {
-      plumblineMs: cold.ms,
+      plumblineMs: plumbline.ms,
       kubectlServerSideMs: kubectl.ms,
-      speedup: Number((kubectl.ms / cold.ms).toFixed(2)),
+      speedup: Number((kubectl.ms / plumbline.ms).toFixed(2)),
     };
   } finally {
     sandbox.stop();
@@ -177,37 +195,8 @@ export async function benchSync(): Promise<Record<string, unknown>> {
     writeApp(kubectlDir, 'kb');
     await createNamespaces(sandbox, 'pl');
     await createNamespaces(sandbox, 'kb');
-    const kubectl = resolveLayerBinary('kubectl');
-    const kubectlHome = join(work, 'kubectl-home');
-    mkdirSync(kubectlHome);
-    const sync = (...extra: string[]) =>
-      run(
-        process.execPath,
-        [
-          CLI,
-          'sync',
-          appDir,
-          '--app',
-          'bench',
-          '--namespace',
-          'pl-0',
-          '--kubeconfig',
-          sandbox.kubeconfigPath,
-          '-o',
-          'json',
-          ...extra,
-        ],
-        { PLUMBLINE_REPORT_RSS: '1' },
-      );
-
-    const cold = await sync();
-    if (cold.code !== 0) throw new Error(`cold sync failed: ${cold.stderr || cold.stdout.slice(0, 500)}`);
-    const kubectlCold = await run(
-      kubectl,
-      ['--kubeconfig', sandbox.kubeconfigPath, 'apply', '--server-side', '-f', kubectlDir],
-      { HOME: kubectlHome },
-    );
-    if (kubectlCold.code !== 0) throw new Error(`kubectl apply failed: ${kubectlCold.stderr.slice(0, 500)}`);
+    const sync = (...extra: string[]) => runPlumbline(sandbox, 'sync', appDir, ...extra);
+    const { plumbline: cold, kubectl: kubectlCold } = await coldSyncs(sandbox, work);
 
     // The floor under any cold apply by a Node CLI: start Node, load the CLI, read and parse the
     // 1,000 files — no request at all. A 5x target is out of reach when kubectl / 5 is below it.
@@ -239,19 +228,7 @@ export async function benchSync(): Promise<Record<string, unknown>> {
       );
     }
     await sandbox.resetStats();
-    const drift = await run(process.execPath, [
-      CLI,
-      'drift',
-      appDir,
-      '--app',
-      'bench',
-      '--namespace',
-      'pl-0',
-      '--kubeconfig',
-      sandbox.kubeconfigPath,
-      '-o',
-      'json',
-    ]);
+    const drift = await runPlumbline(sandbox, 'drift', appDir);
     const driftStats = await sandbox.stats();
     const driftReport = JSON.parse(drift.stdout) as { drifted: { subject: string }[] };
 

@@ -35,6 +35,7 @@ import {
 } from './shared/deployment';
 import { clusterSecrets, eksConnector, type KubeConnection } from './shared/eks';
 import { GitSources } from './shared/git';
+import { errorLine, kept, once } from './shared/memo';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './shared/metric-names';
 import { parseSignatureTrusts, type SignatureTrusts, signatureTrustOf } from './shared/signature-trust';
 import { annotate, traced, traceInvocation } from './shared/tracing';
@@ -94,26 +95,6 @@ function parseJob(body: string): SyncJob {
   return raw as SyncJob;
 }
 
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return text.split('\n')[0]!.slice(0, 500);
-}
-
-/** A promise made once and kept, unless it fails: the next caller tries again. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let kept: Promise<T> | undefined;
-  return () => {
-    if (!kept) {
-      const made = make();
-      kept = made;
-      made.catch(() => {
-        if (kept === made) kept = undefined;
-      });
-    }
-    return kept;
-  };
-}
-
 /**
  * SQS FIFO (batch size 1, reportBatchItemFailures) → runSyncJob (#7). A message that fails is
  * reported and delivered again; on a FIFO queue, so is every message after it in the batch, which
@@ -127,13 +108,7 @@ export function createSyncHandler(
   const verifierFor = (d: SyncDeps, url: string): Promise<SignatureVerifier> | undefined => {
     const trust = signatureTrustOf(d.signatureTrust, url);
     if (!trust) return undefined;
-    let verifier = verifiers.get(url);
-    if (!verifier) {
-      verifier = createSignatureVerifier(trust);
-      verifiers.set(url, verifier);
-      verifier.catch(() => verifiers.delete(url));
-    }
-    return verifier;
+    return kept(verifiers, url, () => createSignatureVerifier(trust));
   };
 
   async function processRecord(record: SQSRecord, d: SyncDeps, context: LambdaContext): Promise<void> {
@@ -223,7 +198,7 @@ export function createSyncHandler(
           logger[busy ? 'warn' : 'error']('sync job will be retried', {
             messageId: record.messageId,
             receiveCount: record.attributes.ApproximateReceiveCount,
-            error: oneLine(err),
+            error: errorLine(err),
           });
           failures.push({ itemIdentifier: record.messageId });
         } finally {
@@ -288,7 +263,6 @@ function productionDeps(): SyncDeps {
     const dynamodb = traced(new DynamoDBClient({}));
     const git = new GitSources(deployment.repositories, ownSecrets);
     const access = new EksClusterAccess();
-    const statuses = new Map<string, GitHubCommitStatus>();
     return {
       deployment,
       repository: (url) => git.reader(url),
@@ -301,14 +275,8 @@ function productionDeps(): SyncDeps {
       events: traced(new EventBridgeClient({})),
       contentHashKey: () => secretString(ownSecrets, hmacSecretArn, 'the audit HMAC key'),
       signatureTrust,
-      commitStatus: (repo) => {
-        let status = statuses.get(repo.url);
-        if (!status) {
-          status = new GitHubCommitStatus({ token: once(() => git.apiToken(repo.url)) });
-          statuses.set(repo.url, status);
-        }
-        return status;
-      },
+      // GitSources keeps the token (the repository's credentials secret) for the container's life.
+      commitStatus: (repo) => new GitHubCommitStatus({ token: () => git.apiToken(repo.url) }),
     };
   })();
   return production;

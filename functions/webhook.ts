@@ -19,6 +19,7 @@ import {
 } from '../lib/core/webhooks';
 import { type Deployment, deploymentFromEnv, requiredEnv, sameRepository } from './shared/deployment';
 import { GitSources } from './shared/git';
+import { errorLine, kept } from './shared/memo';
 import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from './shared/metric-names';
 import type { ChangedPaths, RepoConfigSource } from './shared/ports';
 import { enqueue, type SyncMessage } from './shared/queue';
@@ -58,12 +59,9 @@ export function createWebhookHandler(
     if (!provider || !d.deployment.repositories.some((r) => r.provider === provider)) {
       return json(404, { status: 404, kind: 'rejected', reason: 'no repository uses this provider' });
     }
-    let verifier = verifiers.get(provider);
-    if (!verifier) {
-      verifier = d.secret().then((secret) => createWebhookVerifier({ provider, secret }));
-      verifiers.set(provider, verifier);
-      verifier.catch(() => verifiers.delete(provider));
-    }
+    const verifier = kept(verifiers, provider, () =>
+      d.secret().then((secret) => createWebhookVerifier({ provider, secret })),
+    );
     /** Set once this invocation holds the delivery's dedupe claim. */
     let claimed: string | undefined;
     try {
@@ -88,7 +86,7 @@ export function createWebhookHandler(
       metrics.addMetric(METRIC.messagesEnqueued, MetricUnit.Count, enqueued);
       return toApiGatewayV2Response(result, { enqueued });
     } catch (err: unknown) {
-      logger.error('webhook failed', { provider, error: oneLine(err) });
+      logger.error('webhook failed', { provider, error: errorLine(err) });
       if (claimed !== undefined) await releaseClaim(d.dedupe, claimed, logger);
       return json(500, {
         status: 500,
@@ -147,7 +145,7 @@ async function messagesFor(push: NormalizedPush, d: WebhookDeps, logger: Logger)
     ...log,
     reason: plan.reason,
     apps: messages.map((m) => `${m.cluster}/${m.app}`),
-    ...(plan.error ? { diffError: oneLine(plan.error) } : {}),
+    ...(plan.error ? { diffError: errorLine(plan.error) } : {}),
   });
   return messages;
 }
@@ -164,14 +162,9 @@ async function releaseClaim(dedupe: DeliveryDedupe, key: string, logger: Logger)
     logger.info('delivery claim released', { released });
   } catch (err: unknown) {
     logger.warn('delivery claim not released: a redelivery will be taken for a duplicate', {
-      error: oneLine(err),
+      error: errorLine(err),
     });
   }
-}
-
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return text.split('\n')[0]!.slice(0, 500);
 }
 
 const defaultLogger = new Logger({ serviceName: SERVICE_NAME });

@@ -6,6 +6,7 @@ import { type GitCredential, GitSource, staticCredentials } from '../../lib/adap
 import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
 import { loadRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
 import type { DeployedRepository } from './deployment';
+import { kept } from './memo';
 import type { BranchHead, ChangedPaths, RepoConfigSource } from './ports';
 
 /**
@@ -14,6 +15,7 @@ import type { BranchHead, ChangedPaths, RepoConfigSource } from './ports';
  */
 export class GitSources {
   private readonly sources = new Map<string, Promise<GitSource>>();
+  private readonly credentials = new Map<string, Promise<GitCredential | undefined>>();
 
   constructor(
     private readonly repositories: readonly DeployedRepository[],
@@ -22,22 +24,19 @@ export class GitSources {
   ) {}
 
   source(url: string): Promise<GitSource> {
-    let source = this.sources.get(url);
-    if (!source) {
-      source = this.create(url);
-      this.sources.set(url, source);
-      source.catch(() => this.sources.delete(url));
-    }
-    return source;
+    return kept(this.sources, url, async () => {
+      const credential = await this.credential(url);
+      return new GitSource({ url, credentials: staticCredentials(credential), cacheDir: this.cacheDir });
+    });
   }
 
-  private async create(url: string): Promise<GitSource> {
-    const credential = await this.credential(url);
-    return new GitSource({ url, credentials: staticCredentials(credential), cacheDir: this.cacheDir });
+  /** The repository's credentials secret, read once per container (git and commit statuses share it). */
+  private credential(url: string): Promise<GitCredential | undefined> {
+    return kept(this.credentials, url, () => this.readCredential(url));
   }
 
   /** The repository's credentials secret, parsed; undefined for a public repository. */
-  private async credential(url: string): Promise<GitCredential | undefined> {
+  private async readCredential(url: string): Promise<GitCredential | undefined> {
     const repo = this.repositories.find((r) => r.url === url);
     if (!repo) throw new Error(`repository ${url} is not part of this deployment`);
     if (!repo.credentialsSecretArn) return undefined;

@@ -2,7 +2,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import * as k8s from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createReconcileHandler } from '../../functions/reconcile';
 import type { Deployment } from '../../functions/shared/deployment';
@@ -11,13 +10,7 @@ import type { SyncMessage } from '../../functions/shared/queue';
 import { createSyncHandler } from '../../functions/sync';
 import { createWebhookHandler } from '../../functions/webhook';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
-import {
-  createStateTable,
-  DynamoDbDeliveryDedupe,
-  DynamoDbInventoryStore,
-  DynamoDbSyncClaims,
-} from '../../lib/adapters/aws/state-dynamodb';
-import { KubeHttp } from '../../lib/adapters/kubernetes/http';
+import { createStateTable, DynamoDbDeliveryDedupe } from '../../lib/adapters/aws/state-dynamodb';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import {
@@ -39,6 +32,7 @@ import {
   sqsEvent,
   sqsRecord,
 } from './events';
+import { localSyncDeps } from './sync-deps';
 
 const dynamo = useDynamoDbLocal();
 const sqs = mockClient(SQSClient);
@@ -127,17 +121,7 @@ describe('webhook → queue → sync, and schedule → queue → sync', () => {
       logger,
     }));
     sync = createSyncHandler(() => ({
-      deployment,
-      repository: (u) => syncGit.reader(u),
-      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
-      audit,
-      inventory: (cluster) =>
-        new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, cluster),
-      connect: async () => {
-        const kc = new k8s.KubeConfig();
-        kc.loadFromString(sandbox.kubeconfig);
-        return { http: new KubeHttp(kc) };
-      },
+      ...localSyncDeps({ deployment, git: syncGit, dynamodb: dynamo.client(), stateTable, audit, sandbox }),
       secrets: () => ({ getSecretStrings: async () => new Map() }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
       contentHashKey: async () => 'k'.repeat(64),

@@ -10,7 +10,6 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
-import * as k8s from '@kubernetes/client-node';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Deployment } from '../../functions/shared/deployment';
 import { clusterSecrets, eksConnector } from '../../functions/shared/eks';
@@ -20,12 +19,7 @@ import { createSyncHandler, type SyncDeps, signatureTrustFromEnv } from '../../f
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
 import { EksClusterAccess } from '../../lib/adapters/aws/cluster-access';
 import { SecretsManagerStore } from '../../lib/adapters/aws/secrets-manager';
-import {
-  createStateTable,
-  DynamoDbInventoryStore,
-  DynamoDbSyncClaims,
-} from '../../lib/adapters/aws/state-dynamodb';
-import { KubeHttp } from '../../lib/adapters/kubernetes/http';
+import { createStateTable } from '../../lib/adapters/aws/state-dynamodb';
 import type { AuditRecord } from '../../lib/core/audit';
 import type { CommitState } from '../../lib/core/pipeline';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
@@ -45,6 +39,7 @@ import {
   type WorkRepo,
 } from '../helpers/git';
 import { captureOutput, lambdaContext, sqsEvent, sqsRecord } from './events';
+import { localSyncDeps } from './sync-deps';
 
 const dynamo = useDynamoDbLocal();
 const sm = mockClient(SecretsManagerClient);
@@ -139,17 +134,15 @@ describe('functions/sync', () => {
     const git = new GitSources(deployment.repositories, undefined, tempDir('git-cache'));
     const ownSecrets = new SecretsManagerClient({ region: 'eu-west-1' });
     const deps: SyncDeps = {
-      deployment,
-      repository: (url) => git.reader(url),
-      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
-      audit,
-      inventory: (cluster) =>
-        new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, cluster),
-      connect: async () => {
-        const kc = new k8s.KubeConfig();
-        kc.loadFromString(sandbox.kubeconfig);
-        return { http: new KubeHttp(kc), principal: PRINCIPAL };
-      },
+      ...localSyncDeps({
+        deployment,
+        git,
+        dynamodb: dynamo.client(),
+        stateTable,
+        audit,
+        sandbox,
+        principal: PRINCIPAL,
+      }),
       secrets: (cluster) =>
         new SecretsManagerStore({ client: new SecretsManagerClient({ region: cluster.region }) }),
       events: new EventBridgeClient({ region: 'eu-west-1' }),
