@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { GitSource } from '../lib/adapters/git';
 import { DEFAULT_RENDER_LIMITS } from '../lib/core/render/port';
 import { startGitServer } from '../lib/local/git-server';
+import { peakRssKb } from './sandbox-process';
 
 const APPS = 100;
 const FILES_PER_APP = 20;
@@ -112,7 +113,7 @@ async function childRun(out: string): Promise<void> {
   const read = await source.readApp(commit, APP, dest!, DEFAULT_RENDER_LIMITS);
   const totalMs = performance.now() - started;
   source.close();
-  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  const maxRssMb = peakRssKb() / 1024;
   writeFileSync(
     out,
     JSON.stringify({ fetchMs: fetchedMs, totalMs, files: read.files.length, rssBeforeMb, maxRssMb }),

@@ -6,6 +6,20 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import type { SandboxStats } from '../lib/local/sandbox';
 
+/**
+ * This process's peak resident set size in KiB. Linux carries getrusage's maxRSS across fork and
+ * exec, so a child of a large bench process would report the parent's size; VmHWM is its own.
+ */
+export function peakRssKb(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]);
+  } catch {
+    // Not Linux: getrusage is the best there is.
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 export const CLI = join(__dirname, '..', 'bin', 'plumbline.cjs');
 
 export interface SandboxProcess {

@@ -77,11 +77,24 @@ function load() {
   };
 }
 
+/**
+ * This process's peak resident set size in KiB. Linux carries getrusage's maxRSS across fork and
+ * exec, so a child started by a large parent reports the parent's size; VmHWM is this image's own.
+ */
+function peakRssKb() {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]);
+  } catch {
+    // Not Linux: getrusage is the best there is.
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 const { cli, save } = load();
 cli.main(process.argv.slice(2)).then((code) => {
   save();
   // Benchmarks read the peak resident set size of the command (bench/sync.ts).
-  if (process.env.PLUMBLINE_REPORT_RSS === '1')
-    process.stderr.write(`plumbline-max-rss-kb=${process.resourceUsage().maxRSS}\n`);
+  if (process.env.PLUMBLINE_REPORT_RSS === '1') process.stderr.write(`plumbline-max-rss-kb=${peakRssKb()}\n`);
   process.exitCode = code;
 });
