@@ -235,6 +235,7 @@ export class Plumbline extends Construct {
     new CfnOutput(this, 'WebhookSecretArn', { value: this.webhookSecret.secretArn });
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'SyncRoleArn', { value: this.sync.role.roleArn });
+    new CfnOutput(this, 'AuditHmacKeyArn', { value: this.auditHmacKey.secretArn });
   }
 
   private network(net: NonNullable<PlumblineProps['network']>) {

@@ -64,6 +64,18 @@ describe('PlumblineStack resources', () => {
     expect(json).toContain(':secret:plumbline/git/platform-config-??????');
   });
 
+  it('outputs what users wire up: the webhook URL and secret, the audit table, the sync role, the audit HMAC key', () => {
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PlumblineWebhookUrl/),
+        expect.stringMatching(/^PlumblineWebhookSecretArn/),
+        expect.stringMatching(/^PlumblineAuditTableName/),
+        expect.stringMatching(/^PlumblineSyncRoleArn/),
+        expect.stringMatching(/^PlumblineAuditHmacKeyArn/),
+      ]),
+    );
+  });
+
   it('runs the sync function in the configured VPC', () => {
     const vpc = synth({
       ...PROPS,
