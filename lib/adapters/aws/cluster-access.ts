@@ -8,6 +8,11 @@ import { retryThrottled } from './throttling';
 const CREDENTIAL_MARGIN_MS = 3 * 60 * 1000;
 /** Tokens are renewed when less than this is left of their 14 minutes. */
 const TOKEN_MARGIN_MS = 2 * 60 * 1000;
+/**
+ * Sessions (and their tokens) kept per container. One per app and commit, so a warm container
+ * that syncs many apps drops the oldest first; a dropped one costs one AssumeRole when used again.
+ */
+const MAX_SESSIONS = 64;
 
 export interface ClusterTarget {
   /** The EKS cluster name. */
@@ -49,9 +54,11 @@ export function sessionName(tags: SessionTags): string {
 }
 
 /**
- * Access to EKS clusters from Lambda: assume the cluster's role (15 minutes, cached until near
- * expiry), describe the cluster (endpoint and CA, cached), mint the EKS bearer token (cached 14
- * minutes less a margin) and build a KubeConfig in memory, TLS pinned to the cluster's CA.
+ * Access to EKS clusters from Lambda: assume the cluster's role in a session named for the job's
+ * app and commit (15 minutes, cached until near expiry, shared only by jobs of that app and
+ * commit: CloudTrail, the cluster's audit log and the audit record's who.principal then name the
+ * job that acted), describe the cluster (endpoint and CA, cached), mint the EKS bearer token
+ * (cached 14 minutes less a margin) and build a KubeConfig in memory, TLS pinned to the cluster's CA.
  */
 export class EksClusterAccess {
   /** In-flight or settled AssumeRole calls: concurrent callers share one request. */
@@ -96,15 +103,18 @@ export class EksClusterAccess {
   }
 
   private async session(target: ClusterTarget, roleArn: string, tags: SessionTags): Promise<RoleSession> {
-    const cached = this.roles.get(roleArn);
+    const key = `${roleArn}\n${sessionName(tags)}`;
+    const cached = this.roles.get(key);
     if (cached) {
       const settled = await cached.catch(() => undefined);
       if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) return settled;
-      if (this.roles.get(roleArn) !== cached) return this.session(target, roleArn, tags);
+      if (this.roles.get(key) !== cached) return this.session(target, roleArn, tags);
     }
     const pending = this.assume(target, roleArn, tags);
-    this.roles.set(roleArn, pending);
-    pending.catch(() => this.roles.delete(roleArn));
+    remember(this.roles, key, pending);
+    pending.catch(() => {
+      if (this.roles.get(key) === pending) this.roles.delete(key);
+    });
     return pending;
   }
 
@@ -178,7 +188,8 @@ export class EksClusterAccess {
   }
 
   async token(target: ClusterTarget, tags: SessionTags = {}): Promise<EksToken> {
-    const key = `${target.region}/${target.name}/${target.roleArn ?? ''}`;
+    // A token carries the identity of the credentials that signed it: one per session.
+    const key = `${target.region}/${target.name}/${target.roleArn ?? ''}/${target.roleArn ? sessionName(tags) : ''}`;
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt - this.now() > TOKEN_MARGIN_MS) return cached.value;
     const credentials = await this.credentials(target, tags);
@@ -188,7 +199,7 @@ export class EksClusterAccess {
       credentials,
       now: new Date(this.now()),
     });
-    this.tokens.set(key, { value: token, expiresAt: token.expiresAt.getTime() });
+    remember(this.tokens, key, { value: token, expiresAt: token.expiresAt.getTime() });
     return token;
   }
 
@@ -219,4 +230,14 @@ export interface EksKubeAuth {
   readonly server: string;
   getCurrentCluster(): { readonly name: string; readonly server: string };
   applyToHTTPSOptions(opts: never): Promise<void>;
+}
+
+/** Sets `key` as the newest entry, dropping the oldest beyond MAX_SESSIONS. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): void {
+  cache.delete(key);
+  cache.set(key, value);
+  for (const oldest of cache.keys()) {
+    if (cache.size <= MAX_SESSIONS) break;
+    cache.delete(oldest);
+  }
 }

@@ -105,12 +105,67 @@ describe('EksClusterAccess', () => {
       DurationSeconds: 900,
     });
     now += 5 * 60 * 1000;
-    await access.kubeConfig(target, { app: 'web' });
+    await access.kubeConfig(target, { app: 'web', commit: '0123456789abcdef0123' });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 1);
     expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
     now += 9 * 60 * 1000; // 14 minutes in: credentials and token are renewed
-    await access.kubeConfig(target, { app: 'web' });
+    await access.kubeConfig(target, { app: 'web', commit: '0123456789abcdef0123' });
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+  });
+
+  it('gives each app and commit its own session and token, so the principal names the job that acted', async () => {
+    const now = Date.parse('2026-11-26T12:00:00Z');
+    sts.on(AssumeRoleCommand).callsFake((input: { RoleSessionName: string }) => ({
+      Credentials: {
+        AccessKeyId: `ASIA-${input.RoleSessionName}`,
+        SecretAccessKey: 's',
+        SessionToken: 't',
+        Expiration: new Date(now + 15 * 60 * 1000),
+      },
+      AssumedRoleUser: {
+        AssumedRoleId: 'AROA1:x',
+        Arn: `arn:aws:sts::123456789012:assumed-role/plumbline-prod/${input.RoleSessionName}`,
+      },
+    }));
+    eks.on(DescribeClusterCommand).resolves({
+      cluster: { endpoint: 'https://ABC.eks.amazonaws.com', certificateAuthority: { data: 'Q0E=' } },
+    });
+    const access = new EksClusterAccess({
+      sts: () => new STSClient({ region: 'eu-west-1' }),
+      eks: () => new EKSClient({ region: 'eu-west-1' }),
+      now: () => now,
+    });
+    const target = {
+      name: 'prod',
+      region: 'eu-west-1',
+      roleArn: 'arn:aws:iam::123456789012:role/plumbline-prod',
+    };
+    const web = { app: 'web', commit: 'aaaaaaaaaaaaaaaa' };
+    const api = { app: 'api', commit: 'bbbbbbbbbbbbbbbb' };
+    const bearer = async (tags: typeof web): Promise<string | undefined> => {
+      const opts: { headers?: Record<string, string> } = {};
+      await (await access.kubeConfig(target, tags)).applyToHTTPSOptions(opts as never);
+      return opts.headers?.Authorization;
+    };
+
+    const webToken = await bearer(web);
+    const apiToken = await bearer(api);
+    expect(apiToken).not.toBe(webToken);
+    expect(await access.principal(target, web)).toMatch(/\/plumbline-web-aaaaaaaaaaaa$/);
+    expect(await access.principal(target, api)).toMatch(/\/plumbline-api-bbbbbbbbbbbb$/);
+    expect((await access.credentials(target, api)).accessKeyId).toBe('ASIA-plumbline-api-bbbbbbbbbbbb');
+    // The same app and commit again (a redelivery, a scheduled check): its session is reused.
+    expect(await bearer(web)).toBe(webToken);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
+    expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
+
+    // A container that syncs many apps keeps the newest 64 sessions.
+    for (let i = 0; i < 64; i++) await access.credentials(target, { app: `app-${i}`, commit: 'c' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 66);
+    await access.credentials(target, { app: 'app-63', commit: 'c' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 66);
+    await access.credentials(target, web);
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 67);
   });
 
   it("names the cluster role's current session as the principal, and none without a role", async () => {
