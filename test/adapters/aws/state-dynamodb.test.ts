@@ -10,7 +10,9 @@ const dynamo = useDynamoDbLocal();
 
 describe('DynamoDB state table', () => {
   let table = '';
-  let now = Date.parse('2026-11-26T12:00:00Z');
+  // A day ahead of the real clock: DynamoDB Local's TTL sweeper deletes items whose ttl has passed
+  // by the real clock, so a fixed date in the past made the claims vanish under the test.
+  let now = Date.now() + 24 * 3600 * 1000;
   beforeAll(async () => {
     table = `state-${process.pid}`;
     expect(await createStateTable(dynamo.client(), table)).toBe(true);
