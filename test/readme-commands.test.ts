@@ -119,6 +119,9 @@ const COVERAGE: Record<string, Coverage> = {
     same: 'kubectl --kubeconfig /tmp/sandbox.kubeconfig apply --server-side -f examples/hello',
   },
   'npx jest test/readme-commands.test.ts': { reason: 'this test file itself' },
+  'npm run test:node22': {
+    reason: 'the whole suite again on Node.js 22: CI runs it after npm test (.ci/run)',
+  },
   'npm run format': { reason: 'rewrites files in place; npm test runs its check-only form (biome check)' },
   'npm run bench -- sync git': {
     reason:

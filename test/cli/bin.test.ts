@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers/git';
 
@@ -30,12 +30,11 @@ describe('bin/plumbline.cjs', () => {
     expect(run(dir)).toBe(first);
   });
 
+  // Node 20: bin's own vm.Script cache file; Node >= 22.1: an entry of Node's compile cache (npm run test:node22).
   it('ignores a damaged cache and replaces it', () => {
-    if (typeof (require('node:module') as { enableCompileCache?: unknown }).enableCompileCache === 'function')
-      return; // Node's own compile cache manages its files.
     const dir = tempDir('plumbline-bin-');
     run(dir);
-    const [name] = cached(dir);
+    const name = cached(dir).find((entry) => statSync(join(dir, 'compile', entry)).isFile());
     const file = join(dir, 'compile', name!);
     writeFileSync(file, 'not a code cache');
     expect(run(dir)).toContain('Usage: plumbline <command>');
