@@ -1,5 +1,5 @@
-import { constants, type Stats } from 'node:fs';
-import { lstat, open, readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { RenderError } from './errors';
 
@@ -162,29 +162,34 @@ export class RepoTree {
     }
   }
 
-  /** The bytes of a file from `files` or `lookup`, read through one descriptor, never more than stat said. */
+  /**
+   * The bytes of a file from `files` or `lookup`, read through one descriptor, never more than stat
+   * said. Synchronous I/O behind the promise: files are at most maxFileBytes, and for the many small
+   * files of an app it is several times faster than fs/promises (four round trips to the thread pool
+   * per file); `npm run bench -- sync` reads 1,000.
+   */
   async readBytes(file: RepoFile): Promise<Buffer> {
     const { O_RDONLY, O_NOFOLLOW = 0, O_NONBLOCK = 0 } = constants;
     let bytes: Buffer;
     try {
       // O_NONBLOCK: opening a FIFO swapped in since the walk must not hang the sync.
-      const handle = await open(file.real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      const fd = openSync(file.real, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
       try {
-        const stats = await handle.stat();
+        const stats = fstatSync(fd);
         if (!stats.isFile() || stats.size !== file.size) {
           throw new RenderError(`${file.path} changed while being read`);
         }
         bytes = Buffer.alloc(file.size + 1);
         let length = 0;
         while (length < bytes.length) {
-          const { bytesRead } = await handle.read(bytes, length, bytes.length - length, length);
+          const bytesRead = readSync(fd, bytes, length, bytes.length - length, length);
           if (bytesRead === 0) break;
           length += bytesRead;
         }
         if (length > file.size) throw new RenderError(`${file.path} changed while being read`);
         bytes = bytes.subarray(0, length);
       } finally {
-        await handle.close();
+        closeSync(fd);
       }
     } catch (err: unknown) {
       if (err instanceof RenderError) throw err;
@@ -246,7 +251,8 @@ export class RepoTree {
   private async follow(entry: Entry): Promise<{ real: string; stats: Stats }> {
     let stats: Stats;
     try {
-      stats = await lstat(entry.real);
+      // Synchronous, like readBytes: one lstat per entry, and most entries are plain files.
+      stats = lstatSync(entry.real);
     } catch (err: unknown) {
       throw new RenderError(`cannot read ${entry.path}: ${codeOf(err)}`, { cause: err });
     }
