@@ -6,6 +6,7 @@
 import { isObj, type Obj } from '../manifests/object';
 import { keyValue, listKeyOf, matchesKey } from './list-keys';
 import { fieldSegment, indexSegment, keySegment } from './paths';
+import { isQuantityPath, sameQuantity } from './quantity';
 
 export interface FieldDiff {
   /** `.spec.replicas`, `.spec.template.spec.containers[name=web].image`: see paths.ts. */
@@ -23,10 +24,11 @@ const COMPARED_METADATA = ['labels', 'annotations'] as const;
  * The declared fields of `desired` whose value differs live, in the order the manifest declares them
  * (metadata labels and annotations first).
  *
- * Scalars compare strictly: `replicas: "3"` against 3, or `memory: 1Gi` against `1073741824`, is a
- * difference. Normalizing quantities or numeric strings would hide a manifest the API server reads
- * differently from how its author does, and the server returns the types its schema declares, so
- * a correctly typed manifest never sees these false findings.
+ * Scalars compare strictly — `replicas: "3"` against 3 is a difference: the server returns the types
+ * its schema declares, so a correctly typed manifest never sees such a finding — except quantities
+ * where built-in kinds hold them (resource limits and requests, quotas, capacities: quantity.ts).
+ * The server stores those in canonical form, `cpu: 0.5` as `500m`, `cpu: 1` as `"1"`, `1024Mi` as
+ * `1Gi`, so they compare by value, or every such manifest would drift forever.
  *
  * Zero values are not drift: a declared `null`, `false`, `0`, `""`, `{}` or `[]` matches a live field
  * that is missing, because the API server omits empty values of `omitempty` fields and charts
@@ -81,7 +83,8 @@ function compareValue(
     else diffs.push({ path, desired, live });
     return;
   }
-  if (desired !== live) diffs.push({ path, desired, live });
+  if (desired !== live && !(isQuantityPath(path) && sameQuantity(desired, live)))
+    diffs.push({ path, desired, live });
 }
 
 function compareMap(desired: Obj, live: Obj, path: string, diffs: FieldDiff[]): void {

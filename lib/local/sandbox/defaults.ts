@@ -1,4 +1,5 @@
 import { isObj, metaOf, str } from './objects';
+import { canonicalQuantities } from './quantities';
 import type { ResourceType } from './registry';
 import type { Obj } from './schema';
 
@@ -11,7 +12,8 @@ function allocateClusterIp(): string {
 
 /**
  * What the API server fills in on every write, limited to what users and controllers rely on:
- * Secret stringData folded into data, Service cluster IPs, workload replicas, Namespace phase.
+ * Secret stringData folded into data, Service cluster IPs, workload replicas, Namespace phase,
+ * quantities in canonical form (quantities.ts).
  * `old` is the stored object on updates.
  */
 export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefined): Obj {
@@ -26,9 +28,9 @@ export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefine
     case 'apps/deployments':
     case 'apps/statefulsets':
     case 'apps/replicasets':
-      return defaultReplicas(object);
+      return defaultReplicas(canonicalQuantities(rt, object));
     default:
-      return object;
+      return canonicalQuantities(rt, object);
   }
 }
 
