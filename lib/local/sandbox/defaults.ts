@@ -1,5 +1,5 @@
+import { asDecoded } from './decode';
 import { isObj, metaOf, str } from './objects';
-import { canonicalQuantities } from './quantities';
 import type { ResourceType } from './registry';
 import type { Obj } from './schema';
 
@@ -13,14 +13,14 @@ function allocateClusterIp(): string {
 /**
  * What the API server fills in on every write, limited to what users and controllers rely on:
  * Secret stringData folded into data, Service cluster IPs, workload replicas, Namespace phase,
- * quantities in canonical form (quantities.ts).
+ * quantities and base64 bytes as decoding stores them (decode.ts).
  * `old` is the stored object on updates.
  */
 export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefined): Obj {
   const key = `${rt.group}/${rt.plural}`;
   switch (key) {
     case '/secrets':
-      return defaultSecret(object);
+      return asDecoded(rt, defaultSecret(object));
     case '/services':
       return defaultService(object, old);
     case '/namespaces':
@@ -28,9 +28,9 @@ export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefine
     case 'apps/deployments':
     case 'apps/statefulsets':
     case 'apps/replicasets':
-      return defaultReplicas(canonicalQuantities(rt, object));
+      return defaultReplicas(asDecoded(rt, object));
     default:
-      return canonicalQuantities(rt, object);
+      return asDecoded(rt, object);
   }
 }
 

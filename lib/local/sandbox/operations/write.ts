@@ -1,7 +1,7 @@
 import type { ApiCore } from '../core';
+import { asDecoded } from '../decode';
 import { alreadyExists, badRequest, conflict } from '../errors';
 import { generateName, isObj, metaOf, nowIso, str } from '../objects';
-import { canonicalQuantities } from '../quantities';
 import type { Obj } from '../schema';
 import { trackUpdate } from '../ssa';
 import {
@@ -41,7 +41,7 @@ export function checkBody(request: ResourceRequest, body: unknown): Obj {
   delete cleaned.managedFields;
   if (namespace !== undefined) cleaned.namespace = namespace;
   else delete cleaned.namespace;
-  return canonicalQuantities(rt, { ...body, apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: cleaned });
+  return asDecoded(rt, { ...body, apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: cleaned });
 }
 
 export function createObject(core: ApiCore, request: ResourceRequest, body: unknown): OperationResult {

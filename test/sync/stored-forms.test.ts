@@ -10,6 +10,10 @@ interface SyncJson {
   counts: Record<string, number>;
 }
 
+/** 150 bytes as base64, wrapped at 76 columns the way the `base64` command wraps it. */
+const BYTES = Buffer.from(Array.from({ length: 150 }, (_, i) => i));
+const WRAPPED = (BYTES.toString('base64').match(/.{1,76}/g) ?? []).join('\n    ');
+
 const MANIFESTS = `
 apiVersion: apps/v1
 kind: Deployment
@@ -43,6 +47,21 @@ spec:
   hard: {requests.cpu: 2000m, limits.memory: 4096Mi, pods: "10"}
 ---
 apiVersion: v1
+kind: Secret
+metadata: {name: tls}
+type: Opaque
+data:
+  tls.crt: |
+    ${WRAPPED}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: blob}
+binaryData:
+  blob.bin: |
+    ${WRAPPED}
+---
+apiVersion: v1
 kind: LimitRange
 metadata: {name: limits}
 spec:
@@ -52,10 +71,11 @@ spec:
 `;
 
 /**
- * The API server stores quantities in canonical form (`0.5` → `500m`); the sandbox does too. A
- * manifest that writes them otherwise must still re-sync with no write and show no drift.
+ * The API server stores some values in another form than a manifest writes them: quantities in
+ * canonical form (`0.5` → `500m`), base64 bytes without line breaks. The sandbox does too. Such a
+ * manifest must still re-sync with no write and show no drift.
  */
-describe('quantities written the way people write them', () => {
+describe('values the API server stores in another form', () => {
   let sandbox: Sandbox;
   const ns = 'quantities';
   const root = mkdtempSync(join(tmpdir(), 'plumbline-quantities-'));
@@ -84,13 +104,13 @@ describe('quantities written the way people write them', () => {
     writeFileSync(join(dir, 'app.yaml'), MANIFESTS);
     const first = await cli('sync');
     expect(first.code).toBe(0);
-    expect((JSON.parse(first.stdout) as SyncJson).counts.created).toBe(4);
+    expect((JSON.parse(first.stdout) as SyncJson).counts.created).toBe(6);
   });
   afterAll(async () => {
     await sandbox.stop();
   });
 
-  it('are stored in canonical form', async () => {
+  it('stores quantities in canonical form', async () => {
     const deployment = JSON.parse(
       (await sandboxRequest(sandbox, 'GET', `/apis/apps/v1/namespaces/${ns}/deployments/web`)).body,
     ) as { spec: { template: { spec: { containers: { resources: unknown }[]; volumes: unknown[] } } } };
@@ -107,11 +127,22 @@ describe('quantities written the way people write them', () => {
     expect(quota.spec.hard).toEqual({ 'requests.cpu': '2', 'limits.memory': '4Gi', pods: '10' });
   });
 
+  it('stores base64 bytes on one line', async () => {
+    const secret = JSON.parse(
+      (await sandboxRequest(sandbox, 'GET', `/api/v1/namespaces/${ns}/secrets/tls`)).body,
+    );
+    expect(secret.data['tls.crt']).toBe(BYTES.toString('base64'));
+    const blob = JSON.parse(
+      (await sandboxRequest(sandbox, 'GET', `/api/v1/namespaces/${ns}/configmaps/blob`)).body,
+    );
+    expect(blob.binaryData['blob.bin']).toBe(BYTES.toString('base64'));
+  });
+
   it('re-sync with no write and show no drift', async () => {
     sandbox.resetStats();
     const again = await cli('sync');
     expect(again.code).toBe(0);
-    expect((JSON.parse(again.stdout) as SyncJson).counts).toMatchObject({ unchanged: 4, configured: 0 });
+    expect((JSON.parse(again.stdout) as SyncJson).counts).toMatchObject({ unchanged: 6, configured: 0 });
     expect(sandbox.stats().byVerb.apply ?? 0).toBe(0);
     const drift = await cli('drift');
     expect(drift.code).toBe(0);
@@ -148,6 +179,15 @@ describe('quantities written the way people write them', () => {
     ]);
     expect((await cli('sync')).code).toBe(0);
     expect((await cli('drift')).code).toBe(0);
+  });
+
+  it('bytes that are no base64 fail that object with the server’s message', async () => {
+    writeFileSync(join(dir, 'app.yaml'), MANIFESTS.replace('tls.crt: |', 'tls.crt: |\n    not base64!'));
+    const bad = await cli('sync');
+    expect(bad.code).toBe(1);
+    const tls = (JSON.parse(bad.stdout) as SyncJson).changes.find((c) => c.subject === `Secret/${ns}/tls`);
+    expect(tls).toMatchObject({ action: 'failed' });
+    expect(tls?.reason).toContain('illegal base64 data at input byte 3');
   });
 
   it('a value that is no quantity fails that object with the server’s message', async () => {
