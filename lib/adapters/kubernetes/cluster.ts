@@ -71,9 +71,14 @@ export class KubernetesCluster implements ClusterPort {
     return groupVersion ? this.resource(groupVersion, kind) : undefined;
   }
 
-  refreshDiscovery(): void {
-    this.discovery.clear();
-    this.preferred.clear();
+  refreshDiscovery(apiVersion?: string): void {
+    if (apiVersion === undefined) {
+      this.discovery.clear();
+      this.preferred.clear();
+      return;
+    }
+    this.discovery.delete(apiVersion);
+    this.preferred.delete(groupOf(apiVersion));
   }
 
   private async discover(apiVersion: string): Promise<Map<string, ResourceInfo> | undefined> {

@@ -117,14 +117,51 @@ async function inventoryTargets(
   return out;
 }
 
-async function waitEstablished(
+/** A CRD that was applied but never became usable: its kinds cannot be applied after it. */
+class CrdNotServedError extends Error {
+  constructor(
+    readonly crd: ObjectId,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CrdNotServedError';
+  }
+}
+
+/** The group, kind and served versions a CRD manifest declares. */
+function servedKinds(crd: DesiredObject): { group: string; kind: string; versions: string[] } {
+  const spec = (crd.object.spec ?? {}) as {
+    group?: unknown;
+    names?: { kind?: unknown };
+    versions?: { name?: unknown; served?: unknown }[];
+  };
+  const versions = Array.isArray(spec.versions)
+    ? spec.versions.flatMap((v) => (v.served !== false && typeof v.name === 'string' ? [v.name] : []))
+    : [];
+  return {
+    group: typeof spec.group === 'string' ? spec.group : '',
+    kind: typeof spec.names?.kind === 'string' ? spec.names.kind : '',
+    versions,
+  };
+}
+
+/** How long CRDs applied by a sync get to be Established and listed by discovery. */
+const CRD_DEADLINE_MS = 30_000;
+
+/**
+ * Waits until each CRD is Established and the cluster's discovery lists its kinds, so the custom
+ * resources after it can be applied. A real API server updates discovery asynchronously, after
+ * Established: without the second wait the first sync of an app that ships CRDs and their
+ * resources would fail with "does not serve". Discovery is asked again for those group-versions only.
+ */
+async function waitServed(
   cluster: ClusterPort,
   crds: readonly DesiredObject[],
   deps: Required<Pick<SyncDeps, 'sleep' | 'now'>>,
 ): Promise<void> {
   const resource = await cluster.resource('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
   if (!resource) return;
-  const deadline = deps.now() + 30_000;
+  const deadline = deps.now() + CRD_DEADLINE_MS;
   for (const crd of crds) {
     for (;;) {
       const live = await cluster.get(resource, '', crd.id.name);
@@ -133,11 +170,30 @@ async function waitEstablished(
         ? (status.conditions as { type?: string; status?: string }[])
         : [];
       if (conditions.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (deps.now() > deadline) throw new Error(`CRD ${crd.id.name} was not Established within 30 s`);
+      if (deps.now() > deadline)
+        throw new CrdNotServedError(
+          crd.id,
+          `applied, but not Established within ${CRD_DEADLINE_MS / 1000} s`,
+        );
       await deps.sleep(100);
     }
   }
-  cluster.refreshDiscovery();
+  for (const crd of crds) {
+    const { group, kind, versions } = servedKinds(crd);
+    for (const version of versions) {
+      const apiVersion = `${group}/${version}`;
+      cluster.refreshDiscovery(apiVersion);
+      while (!(await cluster.resource(apiVersion, kind))) {
+        if (deps.now() > deadline)
+          throw new CrdNotServedError(
+            crd.id,
+            `Established, but discovery did not list ${kind} in ${apiVersion} within ${CRD_DEADLINE_MS / 1000} s`,
+          );
+        await deps.sleep(200);
+        cluster.refreshDiscovery(apiVersion);
+      }
+    }
+  }
 }
 
 /**
@@ -231,7 +287,25 @@ export async function syncApp(
         d.object.kind === 'CustomResourceDefinition' &&
         groupOf(d.object.apiVersion) === 'apiextensions.k8s.io',
     );
-    if (crds.length > 0 && !options.dryRun) await waitEstablished(cluster, crds, { sleep, now });
+    if (crds.length > 0 && !options.dryRun) {
+      try {
+        await waitServed(cluster, crds, { sleep, now });
+      } catch (err: unknown) {
+        if (!(err instanceof CrdNotServedError)) throw err;
+        // The CRD exists (it stays in the inventory) but nothing that needs it can be applied.
+        const at = changes.findIndex((c) => formatId(c.id) === formatId(err.crd));
+        const change: Change = {
+          id: err.crd,
+          subject: subjectOf(err.crd),
+          action: 'failed',
+          reason: err.message,
+        };
+        if (at >= 0) changes[at] = change;
+        else changes.push(change);
+        failed = true;
+        break;
+      }
+    }
   }
   const applied = new Set(changes.map((c) => formatId(c.id)));
   for (const d of desired) {

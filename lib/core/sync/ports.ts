@@ -26,8 +26,8 @@ export interface ClusterPort {
   resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined>;
   /** The preferred resource serving a group's kind (for ids, which carry no version). */
   resourceFor(group: string, kind: string): Promise<ResourceInfo | undefined>;
-  /** Forgets cached discovery (after CRDs were applied). */
-  refreshDiscovery(): void;
+  /** Forgets cached discovery, of one group-version or of all (after CRDs were applied). */
+  refreshDiscovery(apiVersion?: string): void;
   /** Objects of a resource matching a label selector; namespace undefined = all (cluster-scoped kinds). */
   list(resource: ResourceInfo, namespace: string | undefined, labelSelector: string): Promise<KubeObject[]>;
   get(resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject | undefined>;

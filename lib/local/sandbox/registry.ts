@@ -107,6 +107,13 @@ export function builtinResourceTypes(): ResourceType[] {
 /** The resources served, indexed for routing (group/version/plural) and for kind lookups. */
 export class Registry {
   private readonly byPath = new Map<string, ResourceType>();
+  /** When a CRD's kinds appear in discovery (Date.now() ms); the API serves them at once. */
+  private readonly discoverableFrom = new Map<ResourceType, number>();
+  /**
+   * How long a new CRD's kinds stay out of discovery. A real API server updates discovery
+   * asynchronously, after the CRD is Established; tests model that lag with this.
+   */
+  crdDiscoveryDelayMs = 0;
 
   constructor(types: readonly ResourceType[] = builtinResourceTypes()) {
     for (const type of types) this.add(type);
@@ -114,6 +121,17 @@ export class Registry {
 
   add(type: ResourceType): void {
     this.byPath.set(pathKey(type.group, type.version, type.plural), type);
+    if (type.crd !== undefined && this.crdDiscoveryDelayMs > 0)
+      this.discoverableFrom.set(type, Date.now() + this.crdDiscoveryDelayMs);
+  }
+
+  /** Whether discovery lists the type yet (see crdDiscoveryDelayMs). */
+  private discoverable(type: ResourceType): boolean {
+    const from = this.discoverableFrom.get(type);
+    if (from === undefined) return true;
+    if (from > Date.now()) return false;
+    this.discoverableFrom.delete(type);
+    return true;
   }
 
   /** Removes every version a CRD served. */
@@ -140,10 +158,11 @@ export class Registry {
     return [...this.byPath.values()];
   }
 
-  /** Group name → its versions, preferred (storage, then first registered) first. */
+  /** Group name → its versions, preferred (storage, then first registered) first; as discovery lists them. */
   groups(): Map<string, string[]> {
     const groups = new Map<string, string[]>();
     for (const type of this.byPath.values()) {
+      if (!this.discoverable(type)) continue;
       const versions = groups.get(type.group) ?? [];
       if (!versions.includes(type.version)) {
         if (type.storage) versions.unshift(type.version);
@@ -154,8 +173,9 @@ export class Registry {
     return groups;
   }
 
+  /** The types of a group-version, as discovery lists them. */
   inGroupVersion(group: string, version: string): ResourceType[] {
-    return this.all().filter((t) => t.group === group && t.version === version);
+    return this.all().filter((t) => t.group === group && t.version === version && this.discoverable(t));
   }
 }
 

@@ -33,6 +33,11 @@ export interface SandboxOptions {
   readonly controllerDelayMs?: number;
   /** Latency added to every API request (default 0). */
   readonly latencyMs?: number;
+  /**
+   * How long a new CRD's kinds stay out of discovery after it is stored (default 0). Real API
+   * servers update discovery asynchronously; a client must wait for it, not only for Established.
+   */
+  readonly crdDiscoveryDelayMs?: number;
 }
 
 export interface Sandbox {
@@ -79,6 +84,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (token.length < 8) throw new Error('the sandbox token must be at least 8 characters');
   const grants: TokenGrant[] = [{ token }, ...(options.limitedTokens ?? []).map((t) => ({ ...t }))];
   const core = new ApiCore();
+  core.registry.crdDiscoveryDelayMs = options.crdDiscoveryDelayMs ?? 0;
   for (const name of INITIAL_NAMESPACES) {
     const rt = core.registry.lookup('', 'v1', 'namespaces')!;
     core.persist(

@@ -1,0 +1,118 @@
+import * as k8s from '@kubernetes/client-node';
+import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
+import { PlainRenderer } from '../../lib/adapters/renderers';
+import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { type SyncOptions, syncApp } from '../../lib/core/sync';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { copyApp } from '../helpers/app-dir';
+import { runCli } from '../helpers/cli';
+import { sandboxRequest } from '../helpers/http';
+
+/**
+ * A real API server lists a new CRD's kinds in discovery a moment after the CRD is Established.
+ * The first sync of an app that ships a CRD and its resources must wait for that, not fail with
+ * "does not serve".
+ */
+describe('CRDs whose kinds reach discovery late', () => {
+  const ns = 'crd-lag';
+
+  async function sandboxWithLag(ms: number): Promise<Sandbox> {
+    const sandbox = await startSandbox({ controllerDelayMs: 10, crdDiscoveryDelayMs: ms });
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces', {
+      body: JSON.stringify({ metadata: { name: ns } }),
+    });
+    return sandbox;
+  }
+
+  it('applies the custom resources once discovery lists their kind', async () => {
+    const sandbox = await sandboxWithLag(700);
+    try {
+      const app = copyApp('widgets');
+      const sync = await runCli([
+        'sync',
+        app.dir,
+        '--app',
+        'widgets',
+        '-n',
+        ns,
+        '--kubeconfig',
+        sandbox.kubeconfigPath,
+        '--allow-cluster-scoped',
+        '-o',
+        'json',
+      ]);
+      expect(sync.stderr).toBe('');
+      expect(sync.code).toBe(0);
+      const changes = (JSON.parse(sync.stdout) as { changes: { subject: string; action: string }[] }).changes;
+      expect(changes).toEqual(
+        expect.arrayContaining([
+          {
+            id: expect.any(String),
+            subject: 'CustomResourceDefinition/widgets.example.com',
+            action: 'created',
+            reason: null,
+          },
+          { id: expect.any(String), subject: `Widget.example.com/${ns}/sprocket`, action: 'created', reason: null },
+        ]),
+      );
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
+  it('fails the CRD, skips what needs it and keeps it in the inventory when discovery never lists it', async () => {
+    const sandbox = await sandboxWithLag(10 * 60_000);
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(sandbox.kubeconfig);
+    const http = new KubeHttp(kc);
+    try {
+      const cluster = new KubernetesCluster(http);
+      const app = copyApp('widgets');
+      const rendered = await new PlainRenderer().render({
+        repoRoot: app.root,
+        appPath: app.dir,
+        limits: DEFAULT_RENDER_LIMITS,
+      });
+      // A clock that moves a second per sleep: the 30 s deadline passes at once.
+      let now = Date.now();
+      const options: SyncOptions = {
+        app: 'widgets',
+        namespace: ns,
+        allow: { clusterScoped: true },
+        prune: true,
+        dryRun: false,
+        force: true,
+        concurrency: 4,
+        wait: false,
+        timeoutMs: 1000,
+      };
+      const inventory = new ConfigMapInventoryStore(cluster);
+      const result = await syncApp(
+        rendered.manifests,
+        {
+          cluster,
+          inventory,
+          now: () => now,
+          sleep: async () => {
+            now += 1000;
+          },
+        },
+        options,
+      );
+      expect(result.ok).toBe(false);
+      const crd = result.changes.find((c) => c.subject === 'CustomResourceDefinition/widgets.example.com');
+      expect(crd).toMatchObject({
+        action: 'failed',
+        reason: 'Established, but discovery did not list Widget in example.com/v1 within 30 s',
+      });
+      expect(result.changes.find((c) => c.subject === `Widget.example.com/${ns}/sprocket`)).toMatchObject({
+        action: 'skipped',
+      });
+      const kept = (await inventory.load('widgets', ns))?.map((id) => `${id.kind}/${id.name}`);
+      expect(kept).toContain('CustomResourceDefinition/widgets.example.com');
+    } finally {
+      await http.close();
+      await sandbox.stop();
+    }
+  });
+});
