@@ -145,6 +145,9 @@ export class KubernetesCluster implements ClusterPort {
       query: {
         fieldManager: this.fieldManager,
         force: options.force ? 'true' : 'false',
+        // As kubectl does by default: a field the schema does not know (a typo) fails the object,
+        // where the server's default (Warn) would drop it and it would show as drift forever.
+        fieldValidation: 'Strict',
         ...(options.dryRun ? { dryRun: 'All' } : {}),
       },
       body: object,

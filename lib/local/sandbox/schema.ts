@@ -19,6 +19,11 @@ export interface MergeSchema {
   list(path: readonly string[], items: readonly unknown[]): ListType;
   /** Whether the map at `path` is atomic: replaced whole by a merge and owned as one field. */
   atomicMap(path: readonly string[]): boolean;
+  /**
+   * The object without the fields its schema does not declare, and their paths (`spec.sise`), as
+   * the API server prunes them; undefined where the sandbox has no schema (built-in kinds).
+   */
+  pruneUnknown?(object: Obj): { object: Obj; unknown: string[] };
 }
 
 const ATOMIC: ListType = { type: 'atomic' };
@@ -68,9 +73,11 @@ export const builtinSchema: MergeSchema = {
 };
 
 interface SchemaNode {
+  readonly type?: string;
   readonly properties?: Record<string, SchemaNode>;
   readonly items?: SchemaNode;
   readonly additionalProperties?: SchemaNode | boolean;
+  readonly 'x-kubernetes-preserve-unknown-fields'?: boolean;
   readonly 'x-kubernetes-list-type'?: string;
   readonly 'x-kubernetes-list-map-keys'?: readonly string[];
   readonly 'x-kubernetes-map-type'?: string;
@@ -113,5 +120,48 @@ export function crdSchema(openAPIV3Schema: unknown): MergeSchema {
       if (path[0] === 'metadata') return false;
       return nodeAt(path)?.['x-kubernetes-map-type'] === 'atomic';
     },
+    pruneUnknown(object) {
+      const unknown: string[] = [];
+      // No schema (the sandbox accepts CRDs without one): nothing to prune by.
+      if (typeof openAPIV3Schema !== 'object' || openAPIV3Schema === null) return { object, unknown };
+      if (root['x-kubernetes-preserve-unknown-fields'] === true) return { object, unknown };
+      const out: Obj = {};
+      for (const [key, value] of Object.entries(object)) {
+        // apiVersion, kind and metadata are the API server's own (ObjectMeta is checked elsewhere).
+        if (key === 'apiVersion' || key === 'kind' || key === 'metadata') out[key] = value;
+        else {
+          const node = fieldNode(root, key);
+          if (node === undefined) unknown.push(key);
+          else out[key] = pruned(value, node, key, unknown);
+        }
+      }
+      return { object: unknown.length > 0 ? out : object, unknown };
+    },
   };
+}
+
+/** The schema of field `key` of an object node; {} (anything) under `additionalProperties: true`. */
+function fieldNode(node: SchemaNode, key: string): SchemaNode | undefined {
+  const declared = node.properties?.[key];
+  if (declared) return declared;
+  if (typeof node.additionalProperties === 'object') return node.additionalProperties;
+  return node.additionalProperties === true ? {} : undefined;
+}
+
+/** A structural schema's pruning: fields an object node does not declare are dropped. */
+function pruned(value: unknown, node: SchemaNode, path: string, unknown: string[]): unknown {
+  if (node['x-kubernetes-preserve-unknown-fields'] === true) return value;
+  if (Array.isArray(value))
+    return node.items
+      ? value.map((item, i) => pruned(item, node.items as SchemaNode, `${path}[${i}]`, unknown))
+      : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (node.type !== 'object' && !node.properties && node.additionalProperties === undefined) return value;
+  const out: Obj = {};
+  for (const [key, child] of Object.entries(value as Obj)) {
+    const childNode = fieldNode(node, key);
+    if (childNode === undefined) unknown.push(`${path}.${key}`);
+    else out[key] = pruned(child, childNode, `${path}.${key}`, unknown);
+  }
+  return out;
 }

@@ -35,7 +35,7 @@ function send(
   res: ServerResponse,
   status: number,
   body: Obj,
-  extraHeaders: Record<string, string> = {},
+  extraHeaders: Record<string, string | string[]> = {},
 ): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
@@ -183,8 +183,11 @@ export async function handleRequest(
       contentType === 'application/vnd.kubernetes.protobuf' && (method === 'POST' || method === 'PUT')
         ? JSON.stringify(decodeProtobufObject(body))
         : body.toString('utf8');
-    const result = dispatch(ctx, target, method, url, raw, contentType, req, res);
-    if (result) send(res, result.status, result.body);
+    const warnings: string[] = [];
+    const result = dispatch(ctx, target, method, url, raw, contentType, req, res, warnings);
+    // RFC 7234 warn-code 299 with no agent, as the API server sends them.
+    const warned = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
+    if (result) send(res, result.status, result.body, warned.length > 0 ? { Warning: warned } : {});
   } catch (err: unknown) {
     if (!res.headersSent) sendError(res, err);
     else res.destroy();
@@ -207,6 +210,7 @@ function dispatch(
   contentType: string,
   req: IncomingMessage,
   res: ServerResponse,
+  warnings: string[],
 ): OperationResult | undefined {
   const { core } = ctx;
   const ok = (body: Obj | undefined): OperationResult => {
@@ -252,6 +256,7 @@ function dispatch(
     subresource: target.subresource,
     query: url.searchParams,
     userAgent: String(req.headers['user-agent'] ?? ''),
+    warnings,
   };
   const named = target.name !== undefined;
   switch (method) {

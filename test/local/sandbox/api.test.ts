@@ -222,6 +222,101 @@ describe('sandbox API semantics', () => {
     expect(bad.status).toBe(415);
   });
 
+  it('drops fields the schema does not declare, warns of them by default, refuses them under Strict', async () => {
+    const crd = {
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'gadgets.example.com' },
+      spec: {
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'gadgets', singular: 'gadget', kind: 'Gadget' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: {
+              openAPIV3Schema: {
+                type: 'object',
+                properties: {
+                  spec: {
+                    type: 'object',
+                    properties: {
+                      size: { type: 'integer' },
+                      labels: { type: 'object', additionalProperties: { type: 'string' } },
+                      parts: {
+                        type: 'array',
+                        items: { type: 'object', properties: { name: { type: 'string' } } },
+                      },
+                      free: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        ],
+      },
+    };
+    expect(
+      (
+        await call('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+          body: JSON.stringify(crd),
+        })
+      ).status,
+    ).toBe(201);
+    const gadget = (name: string) =>
+      JSON.stringify({
+        apiVersion: 'example.com/v1',
+        kind: 'Gadget',
+        metadata: { name, lables: { typo: 'yes' } },
+        spec: {
+          size: 1,
+          sise: 2,
+          labels: { any: 'x' },
+          parts: [{ name: 'a', colour: 'red' }],
+          free: { any: { thing: 1 } },
+        },
+        extra: true,
+      });
+    const path = (name: string, query: string) =>
+      `/apis/example.com/v1/namespaces/default/gadgets/${name}?fieldManager=m${query}`;
+    const apply = (name: string, query: string) =>
+      call('PATCH', path(name, query), { body: gadget(name), contentType: 'application/apply-patch+yaml' });
+
+    const warned = await apply('warned', '');
+    expect(warned.status).toBe(201);
+    expect(warned.headers.warning).toBe(
+      '299 - "unknown field \\"metadata.lables\\"", 299 - "unknown field \\"spec.sise\\"", 299 - "unknown field \\"spec.parts[0].colour\\"", 299 - "unknown field \\"extra\\""',
+    );
+    const stored = warned.json<{ metadata: Record<string, unknown>; spec: unknown; extra?: unknown }>();
+    expect(stored.spec).toEqual({
+      size: 1,
+      labels: { any: 'x' },
+      parts: [{ name: 'a' }],
+      free: { any: { thing: 1 } },
+    });
+    expect(stored.extra).toBeUndefined();
+    expect(stored.metadata.lables).toBeUndefined();
+
+    const ignored = await apply('ignored', '&fieldValidation=Ignore');
+    expect([ignored.status, ignored.headers.warning]).toEqual([201, undefined]);
+
+    const strict = await apply('strict', '&fieldValidation=Strict');
+    expect(strict.status).toBe(400);
+    expect(strict.json<{ message: string }>().message).toBe(
+      'Gadget in version "v1" cannot be handled as a Gadget: strict decoding error: unknown field "metadata.lables", unknown field "spec.sise", unknown field "spec.parts[0].colour", unknown field "extra"',
+    );
+    expect((await call('GET', '/apis/example.com/v1/namespaces/default/gadgets/strict')).status).toBe(404);
+    expect((await apply('odd', '&fieldValidation=Loose')).status).toBe(400);
+    // Built-in kinds have no schema here: only their metadata is checked.
+    const configMap = await call('POST', '/api/v1/namespaces/default/configmaps?fieldValidation=Strict', {
+      body: cm('typo', {}, { lables: { a: 'b' } }),
+    });
+    expect(configMap.status).toBe(400);
+  });
+
   it('pages a list with limit and continue', async () => {
     for (const i of [1, 2, 3, 4, 5])
       await call('POST', '/api/v1/namespaces/team-a/configmaps', {

@@ -11,6 +11,8 @@ export interface ResourceRequest {
   readonly subresource: string | undefined;
   readonly query: URLSearchParams;
   readonly userAgent: string;
+  /** Warnings for the response's `Warning` headers (unknown fields under fieldValidation=Warn). */
+  readonly warnings: string[];
 }
 
 export interface OperationResult {

@@ -41,7 +41,54 @@ export function checkBody(request: ResourceRequest, body: unknown): Obj {
   delete cleaned.managedFields;
   if (namespace !== undefined) cleaned.namespace = namespace;
   else delete cleaned.namespace;
-  return asDecoded(rt, { ...body, apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: cleaned });
+  const object = asDecoded(rt, { ...body, apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: cleaned });
+  return withoutUnknownFields(request, object, Object.keys(meta));
+}
+
+const FIELD_VALIDATION = ['Ignore', 'Warn', 'Strict'];
+const OBJECT_META = new Set([
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+]);
+
+/**
+ * Fields the object's schema does not declare — in metadata (ObjectMeta) for every kind, anywhere
+ * for custom resources (their CRD's structural schema) — handled as the `fieldValidation`
+ * parameter says: `Strict` refuses the request (400), `Warn` (the default) drops them with a
+ * `Warning` header each, `Ignore` drops them.
+ */
+function withoutUnknownFields(request: ResourceRequest, object: Obj, metaKeys: readonly string[]): Obj {
+  const mode = request.query.get('fieldValidation') ?? 'Warn';
+  if (!FIELD_VALIDATION.includes(mode))
+    throw badRequest(`fieldValidation must be one of ${FIELD_VALIDATION.join(', ')}, not "${mode}"`);
+  const unknownMeta = metaKeys.filter((key) => !OBJECT_META.has(key)).map((key) => `metadata.${key}`);
+  const pruned = request.rt.schema.pruneUnknown?.(object) ?? { object, unknown: [] };
+  const unknown = [...unknownMeta, ...pruned.unknown];
+  if (unknown.length === 0) return object;
+  const { rt } = request;
+  if (mode === 'Strict') {
+    throw badRequest(
+      `${rt.kind} in version "${rt.version}" cannot be handled as a ${rt.kind}: strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`,
+    );
+  }
+  if (mode === 'Warn') for (const field of unknown) request.warnings.push(`unknown field "${field}"`);
+  const metadata = Object.fromEntries(
+    Object.entries(metaOf(pruned.object)).filter(([key]) => OBJECT_META.has(key)),
+  );
+  return { ...pruned.object, metadata };
 }
 
 export function createObject(core: ApiCore, request: ResourceRequest, body: unknown): OperationResult {
