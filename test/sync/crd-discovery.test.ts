@@ -52,7 +52,12 @@ describe('CRDs whose kinds reach discovery late', () => {
             action: 'created',
             reason: null,
           },
-          { id: expect.any(String), subject: `Widget.example.com/${ns}/sprocket`, action: 'created', reason: null },
+          {
+            id: expect.any(String),
+            subject: `Widget.example.com/${ns}/sprocket`,
+            action: 'created',
+            reason: null,
+          },
         ]),
       );
     } finally {
