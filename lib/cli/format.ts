@@ -36,6 +36,8 @@ export function formatSync(result: SyncResult, dryRun: boolean): string {
     `${dryRun ? '(dry run) ' : ''}app ${result.app}${result.revision ? ` at ${result.revision.slice(0, 12)}` : ''}: ${c.created} created, ${c.configured} configured, ${c.unchanged} unchanged, ${c.deleted} deleted, ${c.skipped} skipped, ${c.failed} failed in ${result.durationMs} ms`,
   );
   for (const u of result.unhealthy) lines.push(`not healthy: ${u.subject}: ${u.status}: ${u.message}`);
+  for (const change of result.changes)
+    for (const warning of change.warnings ?? []) lines.push(`warning: ${change.subject}: ${warning}`);
   return `${lines.join('\n')}\n`;
 }
 

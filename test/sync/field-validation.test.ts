@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli';
  * does not declare (a typo) fails its object, where the server's default would drop it silently
  * and the declared field would show as drift on every check.
  */
-describe('fields the schema does not declare', () => {
+describe('what the API server says of an apply: unknown fields, warnings', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     sandbox = await startSandbox({ controllerDelayMs: 10 });
@@ -46,5 +46,25 @@ describe('fields the schema does not declare', () => {
       }),
     );
     expect(changes.find((c) => c.subject === 'Widget.example.com/default/sprocket')?.action).toBe('created');
+  });
+
+  it('reports what the API server warns of with an apply, per object', async () => {
+    const app = copyApp('shop');
+    const warning = 'policy "no-latest" says: image tag "latest" is discouraged';
+    sandbox.faults.add({ verb: 'apply', path: '/deployments/shop$', warning });
+    const args = ['sync', app.dir, '--app', 'shop', '-n', 'default', '--kubeconfig', sandbox.kubeconfigPath];
+    const json = await runCli([...args, '-o', 'json']);
+    expect(json.code).toBe(0);
+    const changes = (JSON.parse(json.stdout) as { changes: { subject: string; warnings?: string[] }[] })
+      .changes;
+    expect(changes.filter((c) => c.warnings)).toEqual([
+      expect.objectContaining({ subject: 'Deployment/default/shop', warnings: [warning] }),
+    ]);
+    app.write('extra.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n');
+    sandbox.faults.add({ verb: 'apply', path: '/configmaps/extra$', warning: 'second "quoted" note' });
+    const human = await runCli(args);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toContain('warning: ConfigMap/default/extra: second "quoted" note\n');
+    sandbox.faults.clear();
   });
 });

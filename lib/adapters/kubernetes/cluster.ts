@@ -139,7 +139,7 @@ export class KubernetesCluster implements ClusterPort {
   }
 
   async apply(resource: ResourceInfo, object: KubeObject, options: ApplyOptions): Promise<ApplyResult> {
-    const { status, body } = await this.http.send({
+    const { status, body, warnings } = await this.http.send({
       method: 'PATCH',
       path: resourcePath(resource, object.metadata.namespace, object.metadata.name),
       query: {
@@ -153,7 +153,11 @@ export class KubernetesCluster implements ClusterPort {
       body: object,
       contentType: 'application/apply-patch+yaml',
     });
-    return { object: body as KubeObject, created: status === 201 };
+    return {
+      object: body as KubeObject,
+      created: status === 201,
+      ...(warnings.length > 0 ? { warnings } : {}),
+    };
   }
 
   async remove(

@@ -14,6 +14,8 @@ export interface KubeRequest {
 export interface KubeResponse {
   readonly status: number;
   readonly body: unknown;
+  /** The texts of the response's `Warning` headers (deprecated APIs, admission webhooks). */
+  readonly warnings: readonly string[];
 }
 
 /**
@@ -73,9 +75,16 @@ export class KubeHttp {
       let status: number;
       let text: string;
       let retryAfter: string | undefined;
+      let warnings: string[];
       try {
         this.requests += 1;
-        ({ status, text, retryAfter } = await this.roundTrip(url, req.method, headers, payload, tls));
+        ({ status, text, retryAfter, warnings } = await this.roundTrip(
+          url,
+          req.method,
+          headers,
+          payload,
+          tls,
+        ));
       } catch (err: unknown) {
         if (isRetryableError(err) && attempt < this.retry.attempts) {
           await sleep(retryDelayMs(this.retry, attempt, undefined));
@@ -92,7 +101,7 @@ export class KubeHttp {
       }
       const body = parseBody(text);
       if (status >= 400) throw toApiError(req, url, status, body);
-      return { status, body };
+      return { status, body, warnings };
     }
   }
 
@@ -114,7 +123,7 @@ export class KubeHttp {
     headers: Record<string, string>,
     payload: string | undefined,
     tls: TlsOptions,
-  ): Promise<{ status: number; text: string; retryAfter: string | undefined }> {
+  ): Promise<{ status: number; text: string; retryAfter: string | undefined; warnings: string[] }> {
     const secure = url.protocol === 'https:';
     this.pool ??= secure
       ? new HttpsAgent({
@@ -139,6 +148,7 @@ export class KubeHttp {
             status: res.statusCode ?? 0,
             text: Buffer.concat(chunks).toString('utf8'),
             retryAfter: Array.isArray(header) ? header[0] : header,
+            warnings: warningsOf(res.rawHeaders),
           });
         });
       });
@@ -146,6 +156,19 @@ export class KubeHttp {
       request.end(payload);
     });
   }
+}
+
+/** `299 - "text"` (RFC 7234 warn-code, agent, quoted text): the API server's warnings, each header apart. */
+const WARNING = /^\d{3} \S+ "((?:[^"\\]|\\.)*)"/;
+
+function warningsOf(rawHeaders: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]?.toLowerCase() !== 'warning') continue;
+    const match = WARNING.exec(rawHeaders[i + 1] ?? '');
+    if (match) out.push((match[1] ?? '').replace(/\\(.)/g, '$1'));
+  }
+  return out;
 }
 
 function parseBody(text: string): unknown {

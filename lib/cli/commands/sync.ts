@@ -102,6 +102,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
             action: c.action,
             reason: c.reason ?? null,
             ...(c.conflicts ? { conflicts: c.conflicts } : {}),
+            ...(c.warnings ? { warnings: c.warnings } : {}),
           })),
           counts: result.counts,
           durationMs: result.durationMs,

@@ -4,7 +4,7 @@ import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import type { DesiredObject } from './desired';
 import { asStored } from './normalize';
-import { ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
+import { type ApplyResult, ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
 
 export interface ApplyContext {
   readonly cluster: ClusterPort;
@@ -59,11 +59,13 @@ export async function applyObject(
 ): Promise<Change> {
   const subject = subjectOf(d.id);
   const base = { id: d.id, subject };
-  const outcome = (result: { object: KubeObject; created: boolean }, extra: Partial<Change> = {}): Change => {
-    if (result.created) return { ...base, action: 'created', ...extra };
+  const outcome = (result: ApplyResult, extra: Partial<Change> = {}): Change => {
+    const warnings = [...new Set(result.warnings ?? [])].map((w) => ctx.redactor.redact(w));
+    const noted = warnings.length > 0 ? { ...extra, warnings } : extra;
+    if (result.created) return { ...base, action: 'created', ...noted };
     const same =
       live !== undefined && live.metadata.resourceVersion === result.object.metadata.resourceVersion;
-    return { ...base, action: same && !ctx.dryRun ? 'unchanged' : 'configured', ...extra };
+    return { ...base, action: same && !ctx.dryRun ? 'unchanged' : 'configured', ...noted };
   };
   try {
     try {

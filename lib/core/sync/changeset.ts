@@ -10,6 +10,8 @@ export interface Change {
   readonly reason?: string;
   /** Fields another manager owned that Plumbline took over (force), or that would conflict. */
   readonly conflicts?: readonly string[];
+  /** What the API server warned of when it applied the object (deprecated APIs, admission notes). */
+  readonly warnings?: readonly string[];
 }
 
 export type ChangeCounts = Record<ChangeAction, number>;

@@ -18,6 +18,8 @@ export interface ApplyResult {
   readonly object: KubeObject;
   /** True when the apply created the object (HTTP 201). */
   readonly created: boolean;
+  /** What the API server warned of (a deprecated API, an admission webhook's note). */
+  readonly warnings?: readonly string[];
 }
 
 /** The cluster as the engine sees it; the Kubernetes adapter implements it (retries included). */

@@ -12,6 +12,8 @@ export interface FaultRule {
   readonly reset?: boolean;
   /** Delay before handling (or failing) the request. */
   readonly latencyMs?: number;
+  /** Answer as usual, with this text in a `Warning` header (as admission webhooks and deprecated APIs do). */
+  readonly warning?: string;
   /** How many matching requests the rule affects; forever when unset. */
   readonly times?: number;
 }

@@ -140,6 +140,7 @@ export async function handleRequest(
         throw new ApiStatusError('Forbidden', 'the sandbox endpoints need the admin token');
       if (target.type === 'resource') authorize(grant, { verb, rt: target.rt, namespace: target.namespace });
     }
+    const warnings: string[] = [];
     if (target.type !== 'sandbox') {
       ctx.stats.record(
         verb,
@@ -148,6 +149,7 @@ export async function handleRequest(
       const fault = ctx.faults.decide(verb, url.pathname);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       const rule = fault.rule;
+      if (rule?.warning !== undefined) warnings.push(rule.warning);
       if (rule?.reset) {
         req.socket.destroy();
         return;
@@ -183,7 +185,6 @@ export async function handleRequest(
       contentType === 'application/vnd.kubernetes.protobuf' && (method === 'POST' || method === 'PUT')
         ? JSON.stringify(decodeProtobufObject(body))
         : body.toString('utf8');
-    const warnings: string[] = [];
     const result = dispatch(ctx, target, method, url, raw, contentType, req, res, warnings);
     // RFC 7234 warn-code 299 with no agent, as the API server sends them.
     const warned = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
