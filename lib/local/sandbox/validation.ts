@@ -79,7 +79,33 @@ export function validateObject(rt: ResourceType, object: Obj): void {
           causes.push({ field: `metadata.annotations.${key}`, message: 'must be a string' });
       }
   }
+  const size = dataSize(rt, object);
+  if (size > MAX_DATA_BYTES)
+    causes.push({
+      field: '[]',
+      message: `Too long: must have at most ${MAX_DATA_BYTES} bytes`,
+      type: 'FieldValueTooLong',
+    });
   if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
+
+/** What one ConfigMap or Secret may hold: keys and values of `data` and `binaryData` together. */
+const MAX_DATA_BYTES = 1024 * 1024;
+
+/** The bytes a ConfigMap's or Secret's data holds, as the API server counts them (decoded base64). */
+function dataSize(rt: ResourceType, object: Obj): number {
+  if (rt.group !== '' || (rt.plural !== 'configmaps' && rt.plural !== 'secrets')) return 0;
+  let total = 0;
+  for (const field of ['data', 'binaryData', 'stringData']) {
+    const map = object[field];
+    if (!isObj(map)) continue;
+    const base64 = rt.plural === 'secrets' ? field === 'data' : field === 'binaryData';
+    for (const [key, value] of Object.entries(map)) {
+      if (typeof value !== 'string') continue;
+      total += key.length + (base64 ? Buffer.from(value, 'base64').length : Buffer.byteLength(value));
+    }
+  }
+  return total;
 }
 
 type Rule = (old: Obj, next: Obj) => StatusCause | undefined;

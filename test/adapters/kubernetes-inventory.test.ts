@@ -1,0 +1,80 @@
+import * as k8s from '@kubernetes/client-node';
+import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
+import { InventoryError } from '../../lib/core/inventory';
+import type { ObjectId } from '../../lib/core/manifests';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { sandboxRequest } from '../helpers/http';
+
+const ids = (n: number): ObjectId[] =>
+  Array.from({ length: n }, (_, i) => ({
+    group: 'apps',
+    kind: 'Deployment',
+    namespace: `team-${i % 50}`,
+    name: `service-with-a-rather-long-descriptive-name-${'x'.repeat(40)}-${i}`,
+  }));
+
+/** The CLI's inventory, a ConfigMap: what a ConfigMap's 1 MiB holds, and past that. */
+describe('ConfigMapInventoryStore', () => {
+  let sandbox: Sandbox;
+  let http: KubeHttp;
+  let store: ConfigMapInventoryStore;
+  const path = '/api/v1/namespaces/default/configmaps/plumbline-inventory-big';
+  beforeAll(async () => {
+    sandbox = await startSandbox({ controllerDelayMs: 10 });
+    const kc = new k8s.KubeConfig();
+    kc.loadFromString(sandbox.kubeconfig);
+    http = new KubeHttp(kc);
+    store = new ConfigMapInventoryStore(new KubernetesCluster(http));
+  });
+  afterAll(async () => {
+    await http.close();
+    await sandbox.stop();
+  });
+
+  it('refuses a ConfigMap over 1 MiB, as the API server does', async () => {
+    const big = await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({ metadata: { name: 'too-big' }, data: { blob: 'x'.repeat(1024 * 1024) } }),
+    });
+    expect(big.status).toBe(422);
+    expect(big.json<{ message: string }>().message).toContain('Too long: must have at most 1048576 bytes');
+  });
+
+  it('gzips the ids of an app too large for one ConfigMap, and reads them back', async () => {
+    const many = ids(20_000); // about 2.4 MB of lines
+    await store.save('big', 'default', many, { dryRun: false });
+    const cm = (await sandboxRequest(sandbox, 'GET', path)).json<{
+      data: Record<string, string>;
+      binaryData?: Record<string, string>;
+    }>();
+    expect(cm.data).toEqual({ version: '2' });
+    expect(Buffer.from(cm.binaryData?.['objects.gz'] ?? '', 'base64').length).toBeLessThan(1024 * 1024);
+    const loaded = await store.load('big', 'default');
+    expect(loaded).toHaveLength(20_000);
+    expect(new Set(loaded?.map((id) => id.name))).toEqual(new Set(many.map((id) => id.name)));
+
+    // Back under the limit: plain lines again, the gzipped copy gone.
+    await store.save('big', 'default', many.slice(0, 10), { dryRun: false });
+    const small = (await sandboxRequest(sandbox, 'GET', path)).json<{
+      data: Record<string, string>;
+      binaryData?: unknown;
+    }>();
+    expect(small.data.version).toBe('1');
+    expect(small.data.objects?.split('\n')).toHaveLength(10);
+    expect(small.binaryData).toBeUndefined();
+  });
+
+  it('refuses a compressed inventory that does not decompress, with a clear error', async () => {
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({
+        metadata: { name: 'plumbline-inventory-broken' },
+        data: { version: '2' },
+        binaryData: { 'objects.gz': Buffer.from('not gzip').toString('base64') },
+      }),
+    });
+    const load = store.load('broken', 'default');
+    await expect(load).rejects.toThrow(InventoryError);
+    await expect(store.load('broken', 'default')).rejects.toThrow(
+      /^inventory plumbline-inventory-broken: objects\.gz does not decompress: /,
+    );
+  });
+});
