@@ -18,6 +18,7 @@ import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import { fixturePath } from '../helpers/fixtures';
 import { commitFiles, type GitFixture, makeWorkRepo, push, startGitFixture, tempDir } from '../helpers/git';
+import { sandboxRequest } from '../helpers/http';
 
 const dynamo = useDynamoDbLocal();
 
@@ -232,5 +233,29 @@ describe('runSyncJob', () => {
       ],
     ]);
     expect((await audit.query({ cluster: 'prod', limit: 1 }))[0]?.seq).toBe(4);
+  });
+  it('passes on what the API server warned of with an apply', async () => {
+    const warnings: [string, Record<string, unknown>][] = [];
+    await sandboxRequest(sandbox, 'DELETE', '/api/v1/namespaces/default/configmaps/shop-config');
+    const warning = 'a deprecated field was used';
+    sandbox.faults.add({ verb: 'apply', path: '/configmaps/shop-config$', warning, times: 1 });
+    const result = await runSyncJob(
+      job('webhook', 'delivery-warned'),
+      { ...ports, warn: (message, attributes) => warnings.push([message, attributes]) },
+      policy,
+      new Redactor(),
+    );
+    expect(result).toMatchObject({ status: 'synced', outcome: 'succeeded' });
+    expect(warnings).toEqual([
+      [
+        'the API server warned of applied objects',
+        {
+          cluster: 'prod',
+          app: 'shop',
+          commit,
+          objects: [{ object: 'ConfigMap/default/shop-config', warnings: [warning] }],
+        },
+      ],
+    ]);
   });
 });

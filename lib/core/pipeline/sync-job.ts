@@ -230,6 +230,16 @@ async function runClaimed(
       if (!(err instanceof Error) || !DETERMINISTIC.has(err.name)) throw err;
       return await finish(failed(err.message), 'failed');
     }
+    const warned = result.changes.flatMap((c) =>
+      c.warnings && c.warnings.length > 0 ? [{ object: c.subject, warnings: c.warnings }] : [],
+    );
+    if (warned.length > 0)
+      ports.warn?.('the API server warned of applied objects', {
+        cluster: job.cluster,
+        app: job.app,
+        commit: job.commit,
+        objects: warned,
+      });
     const draft = draftFromSync(result, {
       trigger: job.trigger,
       repo: job.repo,

@@ -123,6 +123,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
       publish: (detail) => {
         last.detail = detail;
       },
+      warn: (message, attributes) => options.log(`warning: ${message} ${JSON.stringify(attributes)}`),
     });
     const redactor = new Redactor();
     const queue = new LocalFifo(async (job) => {

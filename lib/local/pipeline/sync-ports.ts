@@ -19,6 +19,8 @@ export interface LocalPortsOptions {
   readonly kubeconfig: string;
   readonly secretsFile: string;
   readonly publish: (detail: Record<string, unknown>) => void;
+  /** What the Lambda logs as a warning (the API server's warnings, a commit status not set). */
+  readonly warn?: (message: string, attributes: Record<string, unknown>) => void;
 }
 
 /** The sync Lambda's ports (functions/sync.ts) on local parts, as test/functions/sync-pipeline.test.ts wires them. */
@@ -45,5 +47,6 @@ export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts
     publish: async (detail) => o.publish(detail),
     // No Lambda deadline locally: a generous budget for health waits.
     remainingMs: () => 15 * 60_000,
+    ...(o.warn ? { warn: o.warn } : {}),
   };
 }
