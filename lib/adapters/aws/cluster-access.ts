@@ -10,7 +10,7 @@ const CREDENTIAL_MARGIN_MS = 3 * 60 * 1000;
 const TOKEN_MARGIN_MS = 2 * 60 * 1000;
 /**
  * Sessions (and their tokens) kept per container. One per app and commit, so a warm container
- * that syncs many apps drops the oldest first; a dropped one costs one AssumeRole when used again.
+ * that syncs many apps drops the least recently used; a dropped one costs one AssumeRole when used again.
  */
 const MAX_SESSIONS = 64;
 
@@ -107,7 +107,10 @@ export class EksClusterAccess {
     const cached = this.roles.get(key);
     if (cached) {
       const settled = await cached.catch(() => undefined);
-      if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) return settled;
+      if (settled && settled.expiresAt - this.now() > CREDENTIAL_MARGIN_MS) {
+        if (this.roles.get(key) === cached) remember(this.roles, key, cached);
+        return settled;
+      }
       if (this.roles.get(key) !== cached) return this.session(target, roleArn, tags);
     }
     const pending = this.assume(target, roleArn, tags);
@@ -191,7 +194,10 @@ export class EksClusterAccess {
     // A token carries the identity of the credentials that signed it: one per session.
     const key = `${target.region}/${target.name}/${target.roleArn ?? ''}/${target.roleArn ? sessionName(tags) : ''}`;
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt - this.now() > TOKEN_MARGIN_MS) return cached.value;
+    if (cached && cached.expiresAt - this.now() > TOKEN_MARGIN_MS) {
+      remember(this.tokens, key, cached);
+      return cached.value;
+    }
     const credentials = await this.credentials(target, tags);
     const token = await eksToken({
       cluster: target.name,
@@ -232,7 +238,7 @@ export interface EksKubeAuth {
   applyToHTTPSOptions(opts: never): Promise<void>;
 }
 
-/** Sets `key` as the newest entry, dropping the oldest beyond MAX_SESSIONS. */
+/** Sets `key` as the most recently used entry, dropping the least recently used beyond MAX_SESSIONS. */
 function remember<V>(cache: Map<string, V>, key: string, value: V): void {
   cache.delete(key);
   cache.set(key, value);

@@ -159,13 +159,18 @@ describe('EksClusterAccess', () => {
     expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 2);
     expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
 
-    // A container that syncs many apps keeps the newest 64 sessions.
-    for (let i = 0; i < 64; i++) await access.credentials(target, { app: `app-${i}`, commit: 'c' });
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 66);
-    await access.credentials(target, { app: 'app-63', commit: 'c' });
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 66);
+    // A container that syncs many apps keeps the 64 sessions used last.
+    await access.credentials(target, web); // sessions, least recently used first: api, web
+    for (let i = 0; i < 63; i++) await access.credentials(target, { app: `app-${i}`, commit: 'c' }); // api's goes
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 65);
+    await access.credentials(target, web); // used again: kept
+    await access.credentials(target, { app: 'app-63', commit: 'c' }); // app-0's goes
     await access.credentials(target, web);
-    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 67);
+    await access.credentials(target, { app: 'app-1', commit: 'c' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 66);
+    await access.credentials(target, api);
+    await access.credentials(target, { app: 'app-0', commit: 'c' });
+    expect(sts).toHaveReceivedCommandTimes(AssumeRoleCommand, 68);
   });
 
   it("names the cluster role's current session as the principal, and none without a role", async () => {
