@@ -21,7 +21,7 @@ metadata: {name: web}
 spec:
   selector: {matchLabels: {app: web}}
   template:
-    metadata: {labels: {app: web}}
+    metadata: {labels: {app: web}, creationTimestamp: null}
     spec:
       containers:
         - name: web
@@ -72,8 +72,8 @@ spec:
 
 /**
  * The API server stores some values in another form than a manifest writes them: quantities in
- * canonical form (`0.5` → `500m`), base64 bytes without line breaks. The sandbox does too. Such a
- * manifest must still re-sync with no write and show no drift.
+ * canonical form (`0.5` → `500m`), base64 bytes without line breaks, a declared null not at all.
+ * The sandbox does too. Such a manifest must still re-sync with no write and show no drift.
  */
 describe('values the API server stores in another form', () => {
   let sandbox: Sandbox;

@@ -57,6 +57,9 @@ function subjectOf(desired: Obj): string {
   return parts.length > 0 ? parts.join('/') : 'object';
 }
 
+/** Stands for a field the manifest sets to null: present, with nothing under it. */
+const DECLARED_NULL: Readonly<Obj> = Object.freeze({});
+
 interface Element {
   /** The path segment the element adds. */
   segment: string;
@@ -104,7 +107,16 @@ class Walker {
     switch (element.slice(0, 2)) {
       case 'f:':
         if (body === '') break;
-        return { segment: fieldSegment(body), find: (parent) => (isObj(parent) ? parent[body] : undefined) };
+        return {
+          segment: fieldSegment(body),
+          find: (parent) => {
+            if (!isObj(parent)) return undefined;
+            const value = parent[body];
+            // A declared null is declared: server-side apply owns it (`creationTimestamp: null`, which
+            // generated manifests carry, is f:creationTimestamp in the applier's managedFields).
+            return value === null && Object.hasOwn(parent, body) ? DECLARED_NULL : value;
+          },
+        };
       case 'k:': {
         const key = this.json(body, element, path);
         if (!isObj(key) || Object.keys(key).length === 0) break;
