@@ -163,6 +163,48 @@ describe('plumbline sync against the sandbox', () => {
     expect(after.metadata.uid).not.toBe(before.metadata.uid);
   });
 
+  it('replaces objects whose change the API server forbids in other words than "immutable"', async () => {
+    const ns = await namespace('replace-forbidden');
+    const app = copyApp('shop');
+    for (const file of ['config.yaml', 'deployment.yaml', 'service.json']) app.remove(file);
+    const write = (storage: string, role: string, annotations = '') => {
+      app.write(
+        'db.yaml',
+        `apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n${annotations}spec:\n  serviceName: db\n  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec: {containers: [{name: db, image: postgres:16}]}\n  volumeClaimTemplates:\n    - metadata: {name: data}\n      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: ${storage}}}}\n`,
+      );
+      app.write(
+        'binding.yaml',
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: readers\n${annotations}roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${role}}\nsubjects: [{kind: ServiceAccount, name: default, namespace: ${ns}}]\n`,
+      );
+    };
+    write('1Gi', 'reader');
+    expect((await sync(app.dir, 'shop', '-n', ns)).code).toBe(0);
+    const reason = (subject: string, json: SyncJson) =>
+      json.changes.find((c) => c.subject === subject)?.reason;
+    write('2Gi', 'reader');
+    const storage = await sync(app.dir, 'shop', '-n', ns);
+    expect(storage.code).toBe(1);
+    expect(reason(`StatefulSet/${ns}/db`, storage.json)).toMatch(
+      /updates to statefulset spec .* are forbidden; set the annotation plumbline\.dev\/replace/,
+    );
+    write('2Gi', 'auditor');
+    const role = await sync(app.dir, 'shop', '-n', ns);
+    expect(reason(`RoleBinding/${ns}/readers`, role.json)).toMatch(
+      /cannot change roleRef; set the annotation plumbline\.dev\/replace/,
+    );
+    write('2Gi', 'auditor', '  annotations:\n    plumbline.dev/replace: "true"\n');
+    const replaced = await sync(app.dir, 'shop', '-n', ns);
+    expect(replaced.code).toBe(0);
+    expect(reason(`StatefulSet/${ns}/db`, replaced.json)).toContain('replaced');
+    expect(reason(`RoleBinding/${ns}/readers`, replaced.json)).toContain('replaced');
+    const binding = await sandboxRequest(
+      sandbox,
+      'GET',
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/rolebindings/readers`,
+    );
+    expect(binding.json<{ roleRef: { name: string } }>().roleRef.name).toBe('auditor');
+  });
+
   it('retries applies through injected 429 (honouring Retry-After) and 500 responses', async () => {
     const app = copyApp('shop');
     app.write(

@@ -42,8 +42,17 @@ function conflictFields(err: ClusterApiError): string[] {
     .map((c) => `${c.field ?? '?'} (${c.message ?? 'conflict'})`);
 }
 
+/**
+ * The API server's ways of refusing a change to a field that cannot change after creation (422):
+ * "field is immutable" (selectors, Job templates, Service clusterIP); StatefulSet "updates to
+ * statefulset spec for fields other than … are forbidden" (volumeClaimTemplates, serviceName);
+ * StorageClass "updates to parameters are forbidden"; RoleBinding "cannot change roleRef"; Pod
+ * "pod updates may not change fields …"; PVC "spec is immutable after creation …".
+ */
+const IMMUTABLE = /immutable|updates to .* (?:are|is) forbidden|cannot change|may not change/i;
+
 function isImmutableChange(err: ClusterApiError): boolean {
-  return err.code === 422 && /immutable/i.test(err.message);
+  return err.code === 422 && IMMUTABLE.test(err.message);
 }
 
 /**

@@ -132,18 +132,55 @@ const immutableData: Rule = (old, next) => {
   return undefined;
 };
 
+/** A change to any spec field but these is refused, in the API server's words (apps/v1 validation). */
+const statefulSetSpec: Rule = (old, next) => {
+  const mutable = new Set([
+    'replicas',
+    'ordinals',
+    'template',
+    'updateStrategy',
+    'persistentVolumeClaimRetentionPolicy',
+    'minReadySeconds',
+  ]);
+  const rest = (o: Obj) =>
+    Object.fromEntries(Object.entries(isObj(o.spec) ? o.spec : {}).filter(([k]) => !mutable.has(k)));
+  if (deepEqual(rest(old), rest(next))) return undefined;
+  return {
+    field: 'spec',
+    message:
+      "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+    type: 'FieldValueForbidden',
+  };
+};
+
+/** A field refused with the API server's own wording (not every strategy says "immutable"). */
+function forbiddenPath(path: readonly string[], message: string): Rule {
+  return (old, next) =>
+    deepEqual(getPath(old, path), getPath(next, path))
+      ? undefined
+      : { field: path.join('.'), message, type: 'FieldValueForbidden' };
+}
+
 const RULES: Record<string, readonly Rule[]> = {
   '/configmaps': [immutableData],
   '/secrets': [immutableData, immutablePath(['type'])],
   '/services': [immutablePath(['spec', 'clusterIP'], true)],
   'apps/deployments': [immutablePath(['spec', 'selector'])],
-  'apps/statefulsets': [immutablePath(['spec', 'selector']), immutablePath(['spec', 'serviceName'])],
+  'apps/statefulsets': [statefulSetSpec],
   'apps/daemonsets': [immutablePath(['spec', 'selector'])],
   'apps/replicasets': [immutablePath(['spec', 'selector'])],
   'batch/jobs': [immutablePath(['spec', 'selector']), immutablePath(['spec', 'template'])],
-  'storage.k8s.io/storageclasses': [immutablePath(['provisioner']), immutablePath(['parameters'])],
-  'rbac.authorization.k8s.io/rolebindings': [immutablePath(['roleRef'])],
-  'rbac.authorization.k8s.io/clusterrolebindings': [immutablePath(['roleRef'])],
+  'storage.k8s.io/storageclasses': [
+    forbiddenPath(['provisioner'], 'Forbidden: updates to provisioner are forbidden.'),
+    forbiddenPath(['parameters'], 'Forbidden: updates to parameters are forbidden.'),
+    forbiddenPath(['reclaimPolicy'], 'Forbidden: updates to reclaimPolicy are forbidden.'),
+  ],
+  'rbac.authorization.k8s.io/rolebindings': [
+    forbiddenPath(['roleRef'], 'Invalid value: cannot change roleRef'),
+  ],
+  'rbac.authorization.k8s.io/clusterrolebindings': [
+    forbiddenPath(['roleRef'], 'Invalid value: cannot change roleRef'),
+  ],
 };
 
 /** Rejects changes to immutable fields with 422 Invalid, as the real API server's strategies do. */
