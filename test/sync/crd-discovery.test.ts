@@ -65,6 +65,33 @@ describe('CRDs whose kinds reach discovery late', () => {
     }
   });
 
+  it('waits for the health of custom resources whose CRD the same sync created', async () => {
+    const sandbox = await sandboxWithLag(300);
+    try {
+      const app = copyApp('widgets');
+      const sync = await runCli([
+        'sync',
+        app.dir,
+        '--app',
+        'widgets',
+        '-n',
+        ns,
+        '--kubeconfig',
+        sandbox.kubeconfigPath,
+        '--allow-cluster-scoped',
+        '--wait',
+        '--timeout',
+        '10s',
+        '-o',
+        'json',
+      ]);
+      expect(JSON.parse(sync.stdout).unhealthy).toEqual([]);
+      expect(sync.code).toBe(0);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+
   it('fails the CRD, skips what needs it and keeps it in the inventory when discovery never lists it', async () => {
     const sandbox = await sandboxWithLag(10 * 60_000);
     const kc = new k8s.KubeConfig();

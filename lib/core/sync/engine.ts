@@ -342,11 +342,19 @@ export async function syncApp(
 
   let unhealthy: Unhealthy[] = [];
   if (options.wait && !failed && !options.dryRun) {
+    // Resolved again: kinds whose CRD this sync created were not served when the targets were first read.
+    const waitTargets: { resource: ResourceInfo; id: ObjectId }[] = [];
+    for (const d of desired) {
+      const resource =
+        resources.get(`${d.object.apiVersion}/${d.object.kind}`) ??
+        (await cluster.resource(d.object.apiVersion, d.object.kind));
+      if (resource) waitTargets.push({ resource, id: d.id });
+    }
     unhealthy = await waitHealthy(
       {
         cluster,
         app: options.app,
-        targets: listTargets(desiredTargets),
+        targets: listTargets(waitTargets),
         timeoutMs: options.timeoutMs,
         pollMs: options.pollMs ?? 1000,
         concurrency: options.concurrency,
