@@ -147,4 +147,34 @@ describe('CRDs whose kinds reach discovery late', () => {
       await sandbox.stop();
     }
   });
+  it('prunes a custom resource whose kind its group serves only in a version other than the preferred one', async () => {
+    // As monitoring.coreos.com: the group prefers v1, but AlertmanagerConfig is v1alpha1 only.
+    const sandbox = await sandboxWithLag(0);
+    try {
+      const app = copyApp('widgets');
+      const crd = (kind: string, version: string) =>
+        `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: ${kind.toLowerCase()}s.example.com\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {plural: ${kind.toLowerCase()}s, singular: ${kind.toLowerCase()}, kind: ${kind}}\n  versions:\n    - name: ${version}\n      served: true\n      storage: true\n      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n`;
+      app.write('gadget-crd.yaml', crd('Gadget', 'v1alpha1'));
+      app.write(
+        'gadget.yaml',
+        'apiVersion: example.com/v1alpha1\nkind: Gadget\nmetadata:\n  name: old\nspec: {}\n',
+      );
+      const args = ['sync', app.dir, '--app', 'widgets', '-n', ns, '--kubeconfig', sandbox.kubeconfigPath];
+      expect((await runCli([...args, '--allow-cluster-scoped'])).code).toBe(0);
+      app.remove('gadget.yaml');
+      const prune = await runCli([...args, '--allow-cluster-scoped', '--prune', '-o', 'json']);
+      expect(prune.code).toBe(0);
+      expect(JSON.parse(prune.stdout).changes).toContainEqual(
+        expect.objectContaining({ subject: `Gadget.example.com/${ns}/old`, action: 'deleted' }),
+      );
+      const gone = await sandboxRequest(
+        sandbox,
+        'GET',
+        `/apis/example.com/v1alpha1/namespaces/${ns}/gadgets/old`,
+      );
+      expect(gone.status).toBe(404);
+    } finally {
+      await sandbox.stop();
+    }
+  });
 });

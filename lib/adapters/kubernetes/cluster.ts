@@ -31,7 +31,8 @@ export function resourcePath(resource: ResourceInfo, namespace: string | undefin
  */
 export class KubernetesCluster implements ClusterPort {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo> | undefined>>();
-  private readonly preferred = new Map<string, Promise<string | undefined>>();
+  /** Group → its group-versions, the preferred one first. */
+  private readonly preferred = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly http: KubeHttp,
@@ -49,26 +50,30 @@ export class KubernetesCluster implements ClusterPort {
     return (await cached)?.get(kind);
   }
 
+  /**
+   * The preferred version's resource for a group's kind, else the first other version that serves
+   * it: one group's CRDs may serve different versions (monitoring.coreos.com prefers v1, but its
+   * AlertmanagerConfig is v1alpha1 only), and an id that no version resolves would never be pruned.
+   */
   async resourceFor(group: string, kind: string): Promise<ResourceInfo | undefined> {
     if (group === '') return this.resource('v1', kind);
-    let preferred = this.preferred.get(group);
-    if (!preferred) {
-      preferred = this.http
+    let versions = this.preferred.get(group);
+    if (!versions) {
+      versions = this.http
         .send({ method: 'GET', path: `/apis/${group}` })
-        .then(({ body }) => {
-          const pv =
-            isObj(body) && isObj(body.preferredVersion) ? body.preferredVersion.groupVersion : undefined;
-          return typeof pv === 'string' ? pv : undefined;
-        })
+        .then(({ body }) => groupVersions(body))
         .catch((err: unknown) => {
-          if (err instanceof ClusterApiError && err.code === 404) return undefined;
+          if (err instanceof ClusterApiError && err.code === 404) return [];
           throw err;
         });
-      this.preferred.set(group, preferred);
-      preferred.catch(() => this.preferred.delete(group));
+      this.preferred.set(group, versions);
+      versions.catch(() => this.preferred.delete(group));
     }
-    const groupVersion = await preferred;
-    return groupVersion ? this.resource(groupVersion, kind) : undefined;
+    for (const groupVersion of await versions) {
+      const resource = await this.resource(groupVersion, kind);
+      if (resource) return resource;
+    }
+    return undefined;
   }
 
   refreshDiscovery(apiVersion?: string): void {
@@ -179,4 +184,15 @@ export class KubernetesCluster implements ClusterPort {
       throw err;
     }
   }
+}
+
+/** An APIGroup's group-versions, the preferred one first. */
+function groupVersions(body: unknown): string[] {
+  if (!isObj(body)) return [];
+  const preferred = isObj(body.preferredVersion) ? body.preferredVersion.groupVersion : undefined;
+  const all = Array.isArray(body.versions)
+    ? body.versions.flatMap((v) => (isObj(v) && typeof v.groupVersion === 'string' ? [v.groupVersion] : []))
+    : [];
+  const first = typeof preferred === 'string' ? [preferred] : [];
+  return [...first, ...all.filter((v) => v !== preferred)];
 }

@@ -158,18 +158,20 @@ export class Registry {
     return [...this.byPath.values()];
   }
 
-  /** Group name → its versions, preferred (storage, then first registered) first; as discovery lists them. */
+  /**
+   * Group name → its versions as discovery lists them, preferred first: by Kubernetes version
+   * priority (v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > others), across every CRD of the group, as
+   * the API server orders them.
+   */
   groups(): Map<string, string[]> {
     const groups = new Map<string, string[]>();
     for (const type of this.byPath.values()) {
       if (!this.discoverable(type)) continue;
       const versions = groups.get(type.group) ?? [];
-      if (!versions.includes(type.version)) {
-        if (type.storage) versions.unshift(type.version);
-        else versions.push(type.version);
-      }
+      if (!versions.includes(type.version)) versions.push(type.version);
       groups.set(type.group, versions);
     }
+    for (const versions of groups.values()) versions.sort(compareVersions);
     return groups;
   }
 
@@ -181,4 +183,21 @@ export class Registry {
 
 function pathKey(group: string, version: string, plural: string): string {
   return `${group}/${version}/${plural}`;
+}
+
+const KUBE_VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
+
+/** Kubernetes version priority, highest first: GA, then beta, then alpha, each by number; others last, by name. */
+function compareVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number] | undefined => {
+    const m = KUBE_VERSION.exec(v);
+    if (!m) return undefined;
+    const stage = m[2] === undefined ? 2 : m[2] === 'beta' ? 1 : 0;
+    return [stage, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const x = rank(a);
+  const y = rank(b);
+  if (!x || !y) return x ? -1 : y ? 1 : a.localeCompare(b);
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return (y[i] ?? 0) - (x[i] ?? 0);
+  return 0;
 }
