@@ -205,6 +205,32 @@ describe('plumbline sync against the sandbox', () => {
     expect(binding.json<{ roleRef: { name: string } }>().roleRef.name).toBe('auditor');
   });
 
+  it('does not run again a Job the cluster removed after it finished (ttlSecondsAfterFinished)', async () => {
+    const ns = await namespace('ttl-jobs');
+    const app = copyApp('shop');
+    for (const file of ['config.yaml', 'deployment.yaml', 'service.json']) app.remove(file);
+    const job = (name: string, ttl: string) =>
+      `apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: ${name}\nspec:\n${ttl}  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: migrate, image: migrate:1}]\n`;
+    app.write('migrate.yaml', job('migrate', '  ttlSecondsAfterFinished: 60\n'));
+    app.write('once.yaml', job('once', ''));
+    expect((await sync(app.dir, 'shop', '-n', ns)).code).toBe(0);
+    // What the TTL-after-finished controller does; and someone deletes the Job without a TTL.
+    for (const name of ['migrate', 'once'])
+      await sandboxRequest(sandbox, 'DELETE', `/apis/batch/v1/namespaces/${ns}/jobs/${name}`);
+    sandbox.resetStats();
+    const again = await sync(app.dir, 'shop', '-n', ns);
+    expect(again.code).toBe(0);
+    expect(again.json.changes.find((c) => c.subject === `Job/${ns}/migrate`)).toMatchObject({
+      action: 'unchanged',
+      reason: 'finished and removed by its ttlSecondsAfterFinished; rename the Job to run it again',
+    });
+    expect(again.json.changes.find((c) => c.subject === `Job/${ns}/once`)?.action).toBe('created');
+    expect(sandbox.stats().byResource['batch/jobs']?.apply).toBe(1);
+    const args = [app.dir, '--app', 'shop', '-n', ns, '--kubeconfig', sandbox.kubeconfigPath];
+    expect((await runCli(['drift', ...args])).code).toBe(0);
+    expect((await runCli(['diff', ...args])).stdout).toBe('app shop: no changes\n');
+  });
+
   it('retries applies through injected 429 (honouring Retry-After) and 500 responses', async () => {
     const app = copyApp('shop');
     app.write(

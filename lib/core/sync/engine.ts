@@ -7,6 +7,7 @@ import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secr
 import { applyObject, isUnchanged } from './apply-object';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
+import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
@@ -246,6 +247,8 @@ export async function syncApp(
   let done = 0;
   let failed = false;
   const byObject = new Map(desired.map((d) => [d.object, d]));
+  const inInventory = idSet(previous);
+  const ttlFinished = new Set<string>();
   for (const batch of batches) {
     const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
@@ -260,6 +263,15 @@ export async function syncApp(
           action: 'failed',
           reason: `the cluster does not serve ${d.object.kind} in ${d.object.apiVersion}`,
         } satisfies Change;
+      if (finishedByTtl(d, liveObject, inInventory)) {
+        ttlFinished.add(formatId(d.id));
+        return {
+          id: d.id,
+          subject: subjectOf(d.id),
+          action: 'unchanged',
+          reason: TTL_FINISHED_REASON,
+        } satisfies Change;
+      }
       if (isUnchanged(d.object, liveObject))
         return { id: d.id, subject: subjectOf(d.id), action: 'unchanged' } satisfies Change;
       return applyObject(ctx, d, resource, liveObject);
@@ -307,9 +319,9 @@ export async function syncApp(
       }
     }
   }
-  const applied = new Set(changes.map((c) => formatId(c.id)));
+  const reached = new Set(changes.map((c) => formatId(c.id)));
   for (const d of desired) {
-    if (!applied.has(formatId(d.id)))
+    if (!reached.has(formatId(d.id)))
       changes.push({
         id: d.id,
         subject: subjectOf(d.id),
@@ -345,6 +357,7 @@ export async function syncApp(
     // Resolved again: kinds whose CRD this sync created were not served when the targets were first read.
     const waitTargets: { resource: ResourceInfo; id: ObjectId }[] = [];
     for (const d of desired) {
+      if (ttlFinished.has(formatId(d.id))) continue;
       const resource =
         resources.get(`${d.object.apiVersion}/${d.object.kind}`) ??
         (await cluster.resource(d.object.apiVersion, d.object.kind));

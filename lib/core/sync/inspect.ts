@@ -5,6 +5,7 @@ import type { RenderedManifest } from '../render';
 import { plumblineFields } from './apply-object';
 import { type DesiredObject, type DesiredOptions, prepareDesired } from './desired';
 import { type SecretsConfig, withSecrets } from './engine';
+import { finishedByTtl, idSet } from './finished-jobs';
 import { LiveState, listTargets } from './live';
 import { asStored } from './normalize';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
@@ -66,9 +67,11 @@ export interface DriftReport {
  */
 export function detectDrift(app: string, inspection: Inspection): DriftReport {
   const drifted: DriftEntry[] = [];
+  const previous = idSet(inspection.previous);
   for (const d of inspection.desired) {
     const live = inspection.live.get(d.id);
     const base = { id: formatId(d.id), subject: subjectOf(d.id) };
+    if (finishedByTtl(d, live, previous)) continue;
     if (!live) {
       drifted.push({ ...base, reason: 'missing', fields: [] });
       continue;
@@ -100,9 +103,11 @@ export interface DiffEntry {
 /** What a sync would change, computed from the same reads as drift (no dry-run writes). */
 export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
   const out: DiffEntry[] = [];
+  const previous = idSet(inspection.previous);
   for (const d of inspection.desired) {
     const live = inspection.live.get(d.id);
     const base = { id: formatId(d.id), subject: subjectOf(d.id) };
+    if (finishedByTtl(d, live, previous)) continue;
     if (!live) {
       out.push({ ...base, action: 'create', fields: [], removes: [] });
       continue;
