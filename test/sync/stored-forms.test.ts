@@ -34,6 +34,14 @@ spec:
           emptyDir: {sizeLimit: 2048Mi}
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  type: ""
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: v1
 kind: PersistentVolumeClaim
 metadata: {name: data}
 spec:
@@ -72,8 +80,8 @@ spec:
 
 /**
  * The API server stores some values in another form than a manifest writes them: quantities in
- * canonical form (`0.5` → `500m`), base64 bytes without line breaks, a declared null not at all.
- * The sandbox does too. Such a manifest must still re-sync with no write and show no drift.
+ * canonical form (`0.5` → `500m`), base64 bytes without line breaks, a declared null not at all,
+ * a defaulted field declared `""` with its default. The sandbox does too. Such a manifest must still re-sync with no write and show no drift.
  */
 describe('values the API server stores in another form', () => {
   let sandbox: Sandbox;
@@ -104,7 +112,7 @@ describe('values the API server stores in another form', () => {
     writeFileSync(join(dir, 'app.yaml'), MANIFESTS);
     const first = await cli('sync');
     expect(first.code).toBe(0);
-    expect((JSON.parse(first.stdout) as SyncJson).counts.created).toBe(6);
+    expect((JSON.parse(first.stdout) as SyncJson).counts.created).toBe(7);
   });
   afterAll(async () => {
     await sandbox.stop();
@@ -142,7 +150,7 @@ describe('values the API server stores in another form', () => {
     sandbox.resetStats();
     const again = await cli('sync');
     expect(again.code).toBe(0);
-    expect((JSON.parse(again.stdout) as SyncJson).counts).toMatchObject({ unchanged: 6, configured: 0 });
+    expect((JSON.parse(again.stdout) as SyncJson).counts).toMatchObject({ unchanged: 7, configured: 0 });
     expect(sandbox.stats().byVerb.apply ?? 0).toBe(0);
     const drift = await cli('drift');
     expect(drift.code).toBe(0);

@@ -19,6 +19,8 @@ export interface FieldDiff {
 /** Set by the API server or fixed by identity, never drift of a manifest's content. */
 const SKIPPED = new Set(['apiVersion', 'kind', 'status', 'metadata']);
 const COMPARED_METADATA = ['labels', 'annotations'] as const;
+/** Where an empty string is a value, not an unset field. */
+const VERBATIM = /^\.(?:data|stringData|binaryData|metadata)[.[]/;
 
 /**
  * The declared fields of `desired` whose value differs live, in the order the manifest declares them
@@ -33,7 +35,8 @@ const COMPARED_METADATA = ['labels', 'annotations'] as const;
  * Zero values are not drift: a declared `null`, `false`, `0`, `""`, `{}` or `[]` matches a live field
  * that is missing, because the API server omits empty values of `omitempty` fields and charts
  * render `annotations: {}` or `hostNetwork: false` routinely. A declared `null` is never drift: in an
- * apply it means "no opinion".
+ * apply it means "no opinion". Nor is a declared `""` against a live string outside data, labels and
+ * annotations: the server defaults an empty string as an unset field.
  */
 export function compareDeclared(desired: Obj, live: Obj): FieldDiff[] {
   const diffs: FieldDiff[] = [];
@@ -69,6 +72,10 @@ function compareValue(
   diffs: FieldDiff[],
 ): void {
   if (desired === undefined || desired === null) return;
+  // The API server defaults an empty string as an unset field (Service `type: ""` becomes
+  // ClusterIP, `imagePullPolicy: ""` IfNotPresent; charts render `""` for unset values), so `""`
+  // is no opinion, except where it is a value in its own right: data, labels and annotations.
+  if (desired === '' && typeof live === 'string' && !VERBATIM.test(path)) return;
   if (live === undefined || live === null) {
     if (!isZero(desired)) diffs.push({ path, desired, live: undefined });
     return;

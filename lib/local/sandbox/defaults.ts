@@ -48,7 +48,8 @@ function defaultSecret(object: Obj): Obj {
 
 function defaultService(object: Obj, old: Obj | undefined): Obj {
   const spec: Obj = isObj(object.spec) ? { ...object.spec } : {};
-  spec.type = str(spec.type) ?? 'ClusterIP';
+  // An empty string is unset, as for every defaulted field of the API server.
+  spec.type = str(spec.type) || 'ClusterIP';
   if (spec.type !== 'ExternalName') {
     const previous = old && isObj(old.spec) ? str(old.spec.clusterIP) : undefined;
     if (!str(spec.clusterIP)) spec.clusterIP = previous ?? allocateClusterIp();
