@@ -226,9 +226,29 @@ describe('plumbline sync against the sandbox', () => {
     });
     expect(again.json.changes.find((c) => c.subject === `Job/${ns}/once`)?.action).toBe('created');
     expect(sandbox.stats().byResource['batch/jobs']?.apply).toBe(1);
+    expect((await sync(app.dir, 'shop', '-n', ns, '--wait', '--timeout', '5s')).json.unhealthy).toEqual([]);
     const args = [app.dir, '--app', 'shop', '-n', ns, '--kubeconfig', sandbox.kubeconfigPath];
     expect((await runCli(['drift', ...args])).code).toBe(0);
     expect((await runCli(['diff', ...args])).stdout).toBe('app shop: no changes\n');
+  });
+
+  it('counts a claim waiting for its first consumer as healthy (WaitForFirstConsumer)', async () => {
+    const ns = await namespace('wffc');
+    const app = copyApp('shop');
+    for (const file of ['config.yaml', 'deployment.yaml', 'service.json']) app.remove(file);
+    app.write(
+      'storage.yaml',
+      `apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: gp3-wffc\nprovisioner: ebs.csi.aws.com\nvolumeBindingMode: WaitForFirstConsumer\n---\napiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  storageClassName: gp3-wffc\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n`,
+    );
+    const run = await sync(app.dir, 'shop', '-n', ns, '--allow-cluster-scoped', '--wait', '--timeout', '5s');
+    expect(run.json.unhealthy).toEqual([]);
+    expect(run.code).toBe(0);
+    const claim = await sandboxRequest(
+      sandbox,
+      'GET',
+      `/api/v1/namespaces/${ns}/persistentvolumeclaims/data`,
+    );
+    expect(claim.json<{ status: { phase: string } }>().status.phase).toBe('Pending');
   });
 
   it('retries applies through injected 429 (honouring Retry-After) and 500 responses', async () => {

@@ -374,7 +374,7 @@ export async function syncApp(
         sleep,
         now,
       },
-      desired,
+      desired.filter((d) => !ttlFinished.has(formatId(d.id))),
     );
   }
   return {

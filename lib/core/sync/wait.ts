@@ -1,4 +1,5 @@
 import { assessHealth } from '../health';
+import type { KubeObject } from '../manifests';
 import { subjectOf } from '../manifests';
 import type { DesiredObject } from './desired';
 import { type ListTarget, LiveState } from './live';
@@ -30,6 +31,7 @@ export async function waitHealthy(
   objects: readonly DesiredObject[],
 ): Promise<Unhealthy[]> {
   const deadline = options.now() + options.timeoutMs;
+  const classes = new Map<string, Promise<boolean>>();
   for (;;) {
     const live = await LiveState.read(options.cluster, options.targets, options.app, options.concurrency);
     const unhealthy: Unhealthy[] = [];
@@ -40,6 +42,8 @@ export async function waitHealthy(
         continue;
       }
       const health = assessHealth(object);
+      if (health.status === 'Progressing' && (await waitsForConsumer(options.cluster, object, classes)))
+        continue;
       if (health.status !== 'Healthy')
         unhealthy.push({ subject: subjectOf(d.id), status: health.status, message: health.message });
     }
@@ -47,4 +51,31 @@ export async function waitHealthy(
     if (unhealthy.length === 0 || options.now() >= deadline) return unhealthy;
     await options.sleep(Math.min(options.pollMs, Math.max(0, deadline - options.now())));
   }
+}
+
+/**
+ * A claim that is Pending because its StorageClass binds on first use (`WaitForFirstConsumer`, the
+ * EBS CSI default) and no pod has been scheduled with it yet: healthy, since waiting will not bind
+ * it (its consumer may scale from zero, be a CronJob, or live in another app). One read per class.
+ */
+async function waitsForConsumer(
+  cluster: ClusterPort,
+  object: KubeObject,
+  classes: Map<string, Promise<boolean>>,
+): Promise<boolean> {
+  if (object.kind !== 'PersistentVolumeClaim' || object.apiVersion !== 'v1') return false;
+  if ((object.status as { phase?: unknown } | undefined)?.phase !== 'Pending') return false;
+  if (object.metadata.annotations?.['volume.kubernetes.io/selected-node'] !== undefined) return false;
+  const className = (object.spec as { storageClassName?: unknown } | undefined)?.storageClassName;
+  if (typeof className !== 'string' || className === '') return false;
+  let binding = classes.get(className);
+  if (!binding) {
+    binding = (async () => {
+      const resource = await cluster.resourceFor('storage.k8s.io', 'StorageClass');
+      const storageClass = resource ? await cluster.get(resource, '', className) : undefined;
+      return storageClass?.volumeBindingMode === 'WaitForFirstConsumer';
+    })();
+    classes.set(className, binding);
+  }
+  return binding;
 }

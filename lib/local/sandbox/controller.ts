@@ -250,9 +250,24 @@ export class SandboxController {
     const failing =
       metaOf(live).annotations !== undefined &&
       (metaOf(live).annotations as Obj)[FAIL_ROLLOUT_ANNOTATION] === 'true';
-    const status = fn(live, failing, previous);
+    const status =
+      resource === '/persistentvolumeclaims' && this.waitsForConsumer(live)
+        ? { phase: 'Pending' }
+        : fn(live, failing, previous);
     if (sameSubstance(status, previous)) return;
     this.core.persist(rt, live, { ...live, status }, { dryRun: false });
+  }
+
+  /**
+   * A claim of a StorageClass with `volumeBindingMode: WaitForFirstConsumer` stays Pending until a
+   * pod that uses it is scheduled; the sandbox schedules no pods, so it stays Pending.
+   */
+  private waitsForConsumer(claim: Obj): boolean {
+    const spec = isObj(claim.spec) ? claim.spec : {};
+    const className = str(spec.storageClassName);
+    const classes = this.core.registry.anyVersion('storage.k8s.io', 'storageclasses');
+    if (!className || !classes) return false;
+    return this.core.get(classes, '', className)?.volumeBindingMode === 'WaitForFirstConsumer';
   }
 
   private finalizeNamespace(name: string): void {
