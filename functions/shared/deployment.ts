@@ -10,7 +10,12 @@ export interface DeployedRepository {
   readonly url: string;
   readonly branch: string;
   readonly provider: Provider;
-  readonly credentialsSecretArn?: string;
+  /**
+   * The credentials secret's name, not a partial ARN: Secrets Manager reads the last six characters
+   * of a partial ARN whose name ends in "-xxxxxx" (`platform-config`) as the random suffix and
+   * finds nothing. A name is looked up as it is.
+   */
+  readonly credentialsSecretName?: string;
   /** Set a GitHub commit status per app on each commit it syncs (token from the credentials secret). */
   readonly commitStatus?: boolean;
 }

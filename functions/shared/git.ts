@@ -39,8 +39,8 @@ export class GitSources {
   private async readCredential(url: string): Promise<GitCredential | undefined> {
     const repo = this.repositories.find((r) => r.url === url);
     if (!repo) throw new Error(`repository ${url} is not part of this deployment`);
-    if (!repo.credentialsSecretArn) return undefined;
-    const out = await this.secrets.send(new GetSecretValueCommand({ SecretId: repo.credentialsSecretArn }));
+    if (!repo.credentialsSecretName) return undefined;
+    const out = await this.secrets.send(new GetSecretValueCommand({ SecretId: repo.credentialsSecretName }));
     let parsed: unknown;
     try {
       parsed = JSON.parse(out.SecretString ?? '{}');

@@ -103,7 +103,7 @@ export class Plumbline extends Construct {
         url: repo.url,
         branch: repo.branch,
         provider: repo.provider,
-        credentialsSecretArn: gitSecrets.find((g) => g.url === repo.url)?.secret.secretArn,
+        ...(repo.credentialsSecretName ? { credentialsSecretName: repo.credentialsSecretName } : {}),
         ...(repo.commitStatus ? { commitStatus: true } : {}),
       })),
       clusters: clusterRoles.map(({ cluster, roleArn }) => ({
@@ -162,7 +162,8 @@ export class Plumbline extends Construct {
 
     // Grants: each function gets what its handler calls, nothing more.
     this.webhookSecret.grantRead(this.webhook.role);
-    this.data.stateTable.grant(this.webhook.role, 'dynamodb:PutItem');
+    // Put claims a delivery; Delete releases the claim when fan-out or enqueue fails (#7).
+    this.data.stateTable.grant(this.webhook.role, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     for (const fn of [this.webhook, this.reconcile]) this.queue.queue.grantSendMessages(fn.role);
     for (const fn of [this.webhook, this.reconcile, this.sync]) {
       for (const g of gitSecrets) g.secret.grantRead(fn.role);

@@ -62,6 +62,19 @@ describe('PlumblineStack resources', () => {
     });
     const json = JSON.stringify(template.toJSON());
     expect(json).toContain(':secret:plumbline/git/platform-config-??????');
+    // The functions look the secret up by name: a partial ARN of a name ending in "-config" would
+    // be read as one with the random suffix "config" and not found.
+    expect(json).toContain('credentialsSecretName\\":\\"plumbline/git/platform-config\\"');
+    expect(json).not.toContain('credentialsSecretArn');
+  });
+
+  it('lets the webhook function release its own delivery claim', () => {
+    const webhookPolicies = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('Webhook') },
+    });
+    const statements = JSON.stringify(Object.values(webhookPolicies));
+    expect(statements).toContain('dynamodb:DeleteItem');
+    expect(statements).toContain('dynamodb:PutItem');
   });
 
   it('outputs what users wire up: the webhook URL and secret, the audit table, the sync role, the audit HMAC key', () => {
