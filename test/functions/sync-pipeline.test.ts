@@ -258,4 +258,22 @@ describe('runSyncJob', () => {
       ],
     ]);
   });
+  it('leases a claim for the time the invocation has left plus a minute, ending before SQS redelivers', async () => {
+    const leases: number[] = [];
+    const claims: SyncJobPorts['claims'] = {
+      claim: (cluster, app, c, trigger, lease) => {
+        leases.push(lease);
+        return ports.claims.claim(cluster, app, c, trigger, lease);
+      },
+      complete: (...args) => ports.claims.complete(...args),
+    };
+    await runSyncJob(
+      job('webhook', 'delivery-lease'),
+      { ...ports, claims, remainingMs: () => 600_000 },
+      policy,
+      new Redactor(),
+    );
+    // A 10-minute function: the lease ends at 11 minutes, before the 15-minute visibility timeout.
+    expect(leases).toEqual([660]);
+  });
 });

@@ -19,7 +19,13 @@ import {
 
 /** Left for the audit record and the event after the sync (of the invocation's time). */
 const RESERVE_MS = 30_000;
-const LEASE_SECONDS = 15 * 60;
+/**
+ * A claim outlives the invocation that holds it by this much. The lease must end before SQS
+ * redelivers the message (visibility 15 minutes, function timeout 10): a lease as long as the
+ * visibility made the first redelivery after a crash or timeout find the job still "running",
+ * spend a receive on JobBusyError, and reach the dead-letter queue after about two real attempts.
+ */
+const LEASE_MARGIN_MS = 60_000;
 
 /** Errors that come from the repository's content: retrying cannot help, so they are recorded and the job ends. */
 const DETERMINISTIC = new Set([
@@ -77,7 +83,8 @@ export async function runSyncJob(
   policy: ClusterPolicy,
   redactor: Redactor,
 ): Promise<SyncJobResult> {
-  const claim = await ports.claims.claim(job.cluster, job.app, job.commit, job.triggerId, LEASE_SECONDS);
+  const leaseSeconds = Math.ceil((ports.remainingMs() + LEASE_MARGIN_MS) / 1000);
+  const claim = await ports.claims.claim(job.cluster, job.app, job.commit, job.triggerId, leaseSeconds);
   if (claim === 'done') return { status: 'duplicate' };
   if (claim === 'running')
     throw new JobBusyError(
