@@ -23,12 +23,13 @@ export class EnqueueError extends Error {
 }
 
 /**
- * SQS deduplicates a FIFO message id for 5 minutes: one sync per cluster, app and commit for a push
- * (a push and its redelivery collapse), and per schedule tick for drift checks.
+ * SQS drops a FIFO message whose id it saw in the last 5 minutes. The id is the cluster, app,
+ * commit and trigger (delivery id or schedule tick): a redelivery of a push collapses, but a
+ * rollback pushed within 5 minutes (X, then Y, then X again) is a new delivery and is synced;
+ * with the commit alone it was dropped and the cluster stayed at Y.
  */
 export function deduplicationId(message: SyncMessage): string {
-  const parts = [message.cluster, message.app, message.commit];
-  if (message.trigger === 'schedule') parts.push('schedule', message.triggerId);
+  const parts = [message.cluster, message.app, message.commit, message.trigger, message.triggerId];
   return createHash('sha256').update(parts.join('\0')).digest('hex');
 }
 

@@ -10,7 +10,12 @@ const URL_B = 'https://github.com/acme/b.git';
 function sources(): GitSources {
   return new GitSources(
     [
-      { url: URL_A, branch: 'main', provider: 'github', credentialsSecretName: 'plumbline/git/platform-config' },
+      {
+        url: URL_A,
+        branch: 'main',
+        provider: 'github',
+        credentialsSecretName: 'plumbline/git/platform-config',
+      },
       { url: URL_B, branch: 'main', provider: 'github' },
     ],
     new SecretsManagerClient({ region: 'eu-west-1' }),
@@ -27,7 +32,9 @@ describe('GitSources.apiToken', () => {
     await expect(sources().apiToken(URL_A)).resolves.toBe('ghp_one');
     sm.on(GetSecretValueCommand).resolves({ SecretString: '{"username":"bot","password":"pw-two"}' });
     await expect(sources().apiToken(URL_A)).resolves.toBe('pw-two');
-    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: 'plumbline/git/platform-config' });
+    expect(sm).toHaveReceivedCommandWith(GetSecretValueCommand, {
+      SecretId: 'plumbline/git/platform-config',
+    });
   });
 
   it('refuses a repository without a credentials secret, and a secret that is not the expected JSON, without echoing it', async () => {

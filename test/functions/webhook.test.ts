@@ -80,7 +80,7 @@ describe('functions/webhook', () => {
       ['stage', 'web-stage'],
     ]);
     expect(entries[0]!.MessageDeduplicationId).toBe(
-      createHash('sha256').update(['prod', 'web', PUSH.after].join('\0')).digest('hex'),
+      createHash('sha256').update(['prod', 'web', PUSH.after, 'webhook', id].join('\0')).digest('hex'),
     );
     expect(sent()[0]).toEqual({
       repo: REPO,
