@@ -22,6 +22,9 @@ import { Monitoring } from './monitoring';
 import { PlumblineFunction } from './plumbline-function';
 import { SyncQueue } from './sync-queue';
 
+/** Lambda's 4,096 bytes of environment, less what the other variables take (ARNs, URLs, names). */
+const MAX_DEPLOYMENT_ENV_BYTES = 4096 - 800;
+
 export interface PlumblineConstructProps extends PlumblineProps {
   /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync`). */
   readonly syncRoleName?: string;
@@ -114,6 +117,15 @@ export class Plumbline extends Construct {
         clusterScoped: cluster.clusterScoped,
       })),
     };
+    // Lambda allows 4 KB of environment variables per function, and the deployment travels in one.
+    // Checked here (unresolved ARNs are counted as their placeholders, a little longer than the
+    // real ones) so that synth fails with the reason instead of CloudFormation at deploy time.
+    const deploymentBytes = Buffer.byteLength(JSON.stringify(deployment));
+    if (deploymentBytes > MAX_DEPLOYMENT_ENV_BYTES) {
+      throw new Error(
+        `the deployment (${props.repositories.length} repositories, ${props.clusters.length} clusters) takes ${deploymentBytes} bytes of the functions' environment, over the ${MAX_DEPLOYMENT_ENV_BYTES} that Lambda's 4 KB limit leaves it: deploy fewer clusters per stack, or list fewer allowed namespaces`,
+      );
+    }
     const environment = {
       PLUMBLINE_DEPLOYMENT: stack.toJsonString(deployment),
       QUEUE_URL: this.queue.queue.queueUrl,

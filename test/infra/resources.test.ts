@@ -68,6 +68,19 @@ describe('PlumblineStack resources', () => {
     expect(json).not.toContain('credentialsSecretArn');
   });
 
+  it("refuses at synth a deployment too large for Lambda's 4 KB of environment", () => {
+    const clusters = Array.from({ length: 12 }, (_, i) => ({
+      name: `cluster-${i}`,
+      region: 'eu-west-1',
+      allowedNamespaces: Array.from({ length: 6 }, (_, n) => `team-namespace-${n}`),
+      clusterScoped: false,
+    }));
+    expect(() => synth({ ...PROPS, clusters })).toThrow(
+      /^the deployment \(1 repositories, 12 clusters\) takes \d+ bytes of the functions' environment, over the 3296/,
+    );
+    expect(() => synth({ ...PROPS, clusters: clusters.slice(0, 6) })).not.toThrow();
+  });
+
   it('lets the webhook function release its own delivery claim', () => {
     const webhookPolicies = template.findResources('AWS::IAM::Policy', {
       Properties: { PolicyName: Match.stringLikeRegexp('Webhook') },
