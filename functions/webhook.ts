@@ -9,6 +9,7 @@ import { fromApiGatewayV2, toApiGatewayV2Response } from '../lib/adapters/webhoo
 import { planFanOut } from '../lib/core/fanout';
 import {
   createWebhookVerifier,
+  DEFAULT_DEDUPE_TTL_SECONDS,
   type DeliveryDedupe,
   dedupeKey,
   isZeroCommit,
@@ -68,6 +69,9 @@ export function createWebhookHandler(
       const result = await receiveWebhook(fromApiGatewayV2(event), {
         verifier: await verifier,
         dedupe: d.dedupe,
+        // Held briefly until the delivery is enqueued: a run the 9 s limit kills mid-way (a large
+        // repository on a cold start) must not turn the provider's redelivery into a "duplicate".
+        ttlSeconds: PENDING_CLAIM_SECONDS,
       });
       if (result.kind === 'rejected') {
         logger.warn('webhook rejected', { provider, status: result.status, reason: result.reason });
@@ -84,6 +88,7 @@ export function createWebhookHandler(
       for (const push of result.pushes) messages.push(...(await messagesFor(push, d, logger)));
       const enqueued = await enqueue(d.sqs, d.queueUrl, messages);
       metrics.addMetric(METRIC.messagesEnqueued, MetricUnit.Count, enqueued);
+      await keepClaim(d.dedupe, claimed, logger);
       return toApiGatewayV2Response(result, { enqueued });
     } catch (err: unknown) {
       logger.error('webhook failed', { provider, error: errorLine(err) });
@@ -148,6 +153,25 @@ async function messagesFor(push: NormalizedPush, d: WebhookDeps, logger: Logger)
     ...(plan.error ? { diffError: errorLine(plan.error) } : {}),
   });
   return messages;
+}
+
+/** How long a delivery is claimed before it is enqueued: longer than the function's 9 s. */
+export const PENDING_CLAIM_SECONDS = 60;
+
+/**
+ * Once enqueued, the delivery is claimed for as long as providers redeliver. A claim that cannot be
+ * kept expires in a minute: a later redelivery is then enqueued again, which the FIFO deduplication
+ * id and the sync claims turn into a no-op, so it is only logged.
+ */
+async function keepClaim(dedupe: DeliveryDedupe, key: string, logger: Logger): Promise<void> {
+  try {
+    if (!(await dedupe.keep(key, DEFAULT_DEDUPE_TTL_SECONDS)))
+      logger.warn('delivery claim expired before it was kept', {});
+  } catch (err: unknown) {
+    logger.warn('delivery claim not kept: a later redelivery will be enqueued again', {
+      error: errorLine(err),
+    });
+  }
 }
 
 /**

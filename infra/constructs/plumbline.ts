@@ -174,8 +174,14 @@ export class Plumbline extends Construct {
 
     // Grants: each function gets what its handler calls, nothing more.
     this.webhookSecret.grantRead(this.webhook.role);
-    // Put claims a delivery; Delete releases the claim when fan-out or enqueue fails (#7).
-    this.data.stateTable.grant(this.webhook.role, 'dynamodb:PutItem', 'dynamodb:DeleteItem');
+    // Put claims a delivery, Update keeps the claim once enqueued, Delete releases it when fan-out
+    // or enqueue fails (#7).
+    this.data.stateTable.grant(
+      this.webhook.role,
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
     for (const fn of [this.webhook, this.reconcile]) this.queue.queue.grantSendMessages(fn.role);
     for (const fn of [this.webhook, this.reconcile, this.sync]) {
       for (const g of gitSecrets) g.secret.grantRead(fn.role);

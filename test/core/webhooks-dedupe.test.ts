@@ -93,6 +93,7 @@ describe('receiveWebhook', () => {
         return true;
       },
       forget: async () => false,
+      keep: async () => true,
     };
     await receiveWebhook(request(), { verifier, dedupe, ttlSeconds: 3600 });
     expect(calls).toEqual([[dedupeKey({ provider: 'github', deliveryId: 'abc-1' }), 3600]]);

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import { createHash } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -231,6 +232,31 @@ describe('functions/webhook', () => {
     expect(body(retry.result)).toMatchObject({ enqueued: 2 });
   });
 
+  it('claims a delivery for a minute until it is enqueued, then for as long as providers redeliver', async () => {
+    const ttl = async (id: string) => {
+      const out = await db.client().send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { pk: { S: `DELIVERY#webhook#github#${id}` }, sk: { S: 'DELIVERY' } },
+        }),
+      );
+      return Number(out.Item?.ttl?.N) - Math.floor(Date.now() / 1000);
+    };
+    const id = delivery();
+    let whileEnqueueing = 0;
+    sqsMock.on(SendMessageBatchCommand).callsFake(async () => {
+      whileEnqueueing = await ttl(id);
+      return { Successful: [], Failed: [] };
+    });
+    const { handler } = handlerWith();
+    const { result } = await captureOutput(() => handler(githubPush(PUSH, id)));
+    expect(result.statusCode).toBe(202);
+    // A run killed by the 9 s limit before this point leaves a claim that ends within a minute.
+    expect(whileEnqueueing).toBeGreaterThan(50);
+    expect(whileEnqueueing).toBeLessThanOrEqual(60);
+    expect(await ttl(id)).toBeGreaterThan(7 * 24 * 3600 - 60);
+  });
+
   it('answers 500 all the same when releasing the claim fails, and logs it', async () => {
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('SQS unavailable'));
     const real = new DynamoDbDeliveryDedupe({ tableName: table, client: db.client() });
@@ -239,6 +265,7 @@ describe('functions/webhook', () => {
       forget: async () => {
         throw new Error('ProvisionedThroughputExceededException: slow down');
       },
+      keep: (key, ttl) => real.keep(key, ttl),
     };
     const { handler } = handlerWith({ dedupe });
     const id = delivery();
@@ -258,6 +285,7 @@ describe('functions/webhook', () => {
       firstSeen: async () => {
         throw new Error('DynamoDB unavailable');
       },
+      keep: async () => true,
       forget: async (key) => {
         forgotten.push(key);
         return true;

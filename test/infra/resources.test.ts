@@ -81,12 +81,13 @@ describe('PlumblineStack resources', () => {
     expect(() => synth({ ...PROPS, clusters: clusters.slice(0, 6) })).not.toThrow();
   });
 
-  it('lets the webhook function release its own delivery claim', () => {
+  it('lets the webhook function keep and release its own delivery claim', () => {
     const webhookPolicies = template.findResources('AWS::IAM::Policy', {
       Properties: { PolicyName: Match.stringLikeRegexp('Webhook') },
     });
     const statements = JSON.stringify(Object.values(webhookPolicies));
     expect(statements).toContain('dynamodb:DeleteItem');
+    expect(statements).toContain('dynamodb:UpdateItem');
     expect(statements).toContain('dynamodb:PutItem');
   });
 

@@ -8,7 +8,13 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { decodeInventory, encodeInventory } from '../../core/inventory';
 import type { ObjectId } from '../../core/manifests';
 import type { InventoryStore } from '../../core/sync';
@@ -159,6 +165,33 @@ export class DynamoDbDeliveryDedupe extends StateTable implements DeliveryDedupe
     for (const oldest of this.claims.keys()) {
       if (this.claims.size <= REMEMBERED_CLAIMS) break;
       this.claims.delete(oldest);
+    }
+    return true;
+  }
+
+  async keep(key: string, ttlSeconds: number): Promise<boolean> {
+    const claimId = this.claims.get(key);
+    if (claimId === undefined) return false;
+    const nowSeconds = Math.floor(this.now() / 1000);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.key(key),
+          UpdateExpression: 'SET #ttl = :ttl',
+          ConditionExpression: 'claimId = :claimId AND #ttl >= :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: {
+            ':ttl': nowSeconds + ttlSeconds,
+            ':claimId': claimId,
+            ':now': nowSeconds,
+          },
+        }),
+      );
+    } catch (err: unknown) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      this.claims.delete(key);
+      return false;
     }
     return true;
   }

@@ -12,6 +12,12 @@ export interface DeliveryDedupe {
    * (never claimed here, already forgotten, or expired and claimed again since).
    */
   forget(key: string): Promise<boolean>;
+  /**
+   * Extends the claim this instance's `firstSeen` made on `key` to `ttlSeconds` from now: a handler
+   * claims for a short while, so that a run killed by its time limit does not hold the delivery, and
+   * keeps the claim once the delivery is enqueued. False when this instance holds no live claim on it.
+   */
+  keep(key: string, ttlSeconds: number): Promise<boolean>;
 }
 
 export interface InMemoryDedupeOptions {
@@ -44,6 +50,14 @@ export class InMemoryDedupe implements DeliveryDedupe {
     const expiry = this.expiries.get(key);
     this.expiries.delete(key);
     return expiry !== undefined && expiry > this.now();
+  }
+
+  async keep(key: string, ttlSeconds: number): Promise<boolean> {
+    const now = this.now();
+    const expiry = this.expiries.get(key);
+    if (expiry === undefined || expiry <= now) return false;
+    this.expiries.set(key, now + Math.max(0, ttlSeconds) * 1000);
+    return true;
   }
 
   /** The same check without a promise, for callers on a hot path. */

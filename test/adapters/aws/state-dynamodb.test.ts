@@ -58,6 +58,19 @@ describe('DynamoDB state table', () => {
     expect(await other.firstSeen('webhook#github#retry-1', 3600)).toBe(false);
   });
 
+  it('keeps its own live claim for longer, and no other (#7)', async () => {
+    const dedupe = new DynamoDbDeliveryDedupe(options());
+    expect(await dedupe.firstSeen('webhook#github#keep-1', 60)).toBe(true);
+    expect(await dedupe.keep('webhook#github#keep-1', 3600)).toBe(true);
+    now += 120 * 1000; // past the first minute: the kept claim still holds
+    expect(await new DynamoDbDeliveryDedupe(options()).firstSeen('webhook#github#keep-1', 60)).toBe(false);
+    expect(await new DynamoDbDeliveryDedupe(options()).keep('webhook#github#keep-1', 3600)).toBe(false);
+    // A claim that expired before it was kept is not revived.
+    expect(await dedupe.firstSeen('webhook#github#keep-2', 60)).toBe(true);
+    now += 61 * 1000;
+    expect(await dedupe.keep('webhook#github#keep-2', 3600)).toBe(false);
+  });
+
   it('does not forget a claim another instance made', async () => {
     const first = new DynamoDbDeliveryDedupe(options());
     const second = new DynamoDbDeliveryDedupe(options());
