@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { copyApp } from '../helpers/app-dir';
 import { runCli } from '../helpers/cli';
+import { sandboxRequest } from '../helpers/http';
 
 /**
  * Plumbline applies with fieldValidation=Strict, as kubectl does by default: a field the schema
@@ -66,5 +69,33 @@ describe('what the API server says of an apply: unknown fields, warnings', () =>
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('warning: ConfigMap/default/extra: second "quoted" note\n');
     sandbox.faults.clear();
+  });
+  it('warns of a workload that declares replicas while an autoscaler of the app scales it', async () => {
+    const app = copyApp('shop');
+    app.write(
+      'hpa.yaml',
+      'apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: shop\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: shop}\n  minReplicas: 2\n  maxReplicas: 5\n',
+    );
+    const args = ['sync', app.dir, '--app', 'shop', '-n', 'hpa-test', '--kubeconfig', sandbox.kubeconfigPath];
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces', {
+      body: JSON.stringify({ metadata: { name: 'hpa-test' } }),
+    });
+    const json = await runCli([...args, '-o', 'json']);
+    expect(json.code).toBe(0);
+    const changes = (JSON.parse(json.stdout) as { changes: { subject: string; warnings?: string[] }[] })
+      .changes;
+    expect(changes.filter((c) => c.warnings)).toEqual([
+      expect.objectContaining({
+        subject: 'Deployment/hpa-test/shop',
+        warnings: [
+          'spec.replicas is declared, but HorizontalPodAutoscaler shop scales this Deployment: every sync resets the count and every check reports drift; drop replicas from the manifest',
+        ],
+      }),
+    ]);
+    // Without replicas in the manifest the autoscaler owns the count: no warning.
+    const deployment = readFileSync(join(app.dir, 'deployment.yaml'), 'utf8');
+    app.write('deployment.yaml', deployment.replace(/\n\s*replicas: \d+/, ''));
+    const human = await runCli(args);
+    expect(human.stdout).not.toContain('warning:');
   });
 });

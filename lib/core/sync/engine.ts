@@ -8,6 +8,7 @@ import { applyObject, isUnchanged } from './apply-object';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
 import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
+import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
@@ -319,6 +320,7 @@ export async function syncApp(
       }
     }
   }
+  changes.splice(0, changes.length, ...withReplicasWarnings(changes, replicasScaledByHpa(desired)));
   const reached = new Set(changes.map((c) => formatId(c.id)));
   for (const d of desired) {
     if (!reached.has(formatId(d.id)))
