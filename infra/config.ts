@@ -97,7 +97,13 @@ const keyFiles = z
   .max(20, 'must list at most 20 key files');
 
 const repository = z.strictObject({
-  url: z.url({ protocol: /^https$/, error: 'must be an https:// clone URL' }),
+  url: z
+    .url({ protocol: /^https$/, error: 'must be an https:// clone URL' })
+    // Credentials in the URL would be logged with it; they belong in credentialsSecretName.
+    .refine(
+      (u) => !/^https:\/\/[^/]*@/.test(u),
+      'must not carry credentials: put them in credentialsSecretName',
+    ),
   branch: z.string().min(1).max(255),
   provider: z.enum(WEBHOOK_PROVIDERS),
   credentialsSecretName: z

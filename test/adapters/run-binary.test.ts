@@ -149,6 +149,15 @@ describe('runBinary', () => {
 });
 
 describe('summarizeStderr', () => {
+  it('masks what kustomize quotes of a manifest: an alias name, a generator literal', () => {
+    expect(summarizeStderr("Error: yaml: unknown anchor 'Xq7pL9zzK2' referenced")).toBe(
+      "Error: yaml: unknown anchor '***' referenced",
+    );
+    expect(summarizeStderr('Error: invalid literal source Xq7pL9zzNoEquals, expected key=value')).toBe(
+      'Error: invalid literal source *** expected key=value',
+    );
+  });
+
   it('redacts before truncating, so a secret across the cut is still masked', () => {
     const redactor = new Redactor();
     const secret = 'abcdefghijklmnop';

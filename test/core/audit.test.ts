@@ -313,3 +313,10 @@ describe('truncateChanges', () => {
     expect(cut).toMatchObject({ truncated: true, changeCount: 3, counts: d.counts });
   });
 });
+
+describe('contentHash of unquoted Secret values', () => {
+  it('digests numbers with the key too, so a PIN cannot be found by guessing', () => {
+    const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pin' }, stringData: { pin: 4821 } };
+    expect(contentHash(secret, 'key-one')).not.toBe(contentHash(secret, 'key-two'));
+  });
+});

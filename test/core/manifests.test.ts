@@ -315,3 +315,23 @@ describe('parseManifests fast path', () => {
     }
   });
 });
+
+describe('parseManifests errors never quote a value', () => {
+  const secret = (value: string) =>
+    `apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: ${value}\n`;
+
+  it.each([
+    ['an alias-like value', '*Xq7pL9zzK2'],
+    ['a block-scalar-like value', '|Xq7pL9zzK2'],
+    ['a tag-like value', '!a!Xq7pL9zzK2'],
+  ])('%s says what and where, without the text', (_what, value) => {
+    let message = '';
+    try {
+      parseManifests(secret(value), 'secret.yaml', DEFAULT_RENDER_LIMITS);
+    } catch (err: unknown) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    expect(message).toMatch(/^secret\.yaml \(document 1\): invalid YAML: /);
+    expect(message).not.toContain('Xq7pL9zzK2');
+  });
+});

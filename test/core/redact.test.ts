@@ -86,6 +86,16 @@ describe('secretValuesOf', () => {
     expect(values.sort()).toEqual([b64('s3cret!'), 's3cret!', 'tok-123'].sort());
   });
 
+  it('returns numbers as text (the API server quotes `pin: 4821` when it refuses it), not booleans', () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { pin: 4821, on: true },
+    };
+    expect(secretValuesOf(secret as never)).toEqual(['4821']);
+  });
+
   it('skips the decoded form of binary data, which never appears as text', () => {
     const binary = Buffer.from([0xff, 0xfe, 0x00, 0x80]).toString('base64');
     expect(secretValuesOf(secret({ keystore: binary }))).toEqual([binary]);

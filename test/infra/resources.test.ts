@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { ClusterAccessStack } from '../../infra/cluster-access-stack';
@@ -192,6 +194,15 @@ describe('parsePlumblineConfig', () => {
       ]),
     );
     expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('refuses a repository URL that carries credentials, which would be logged with it', () => {
+    const raw = JSON.parse(readFileSync(join(__dirname, '..', '..', 'plumbline.config.json'), 'utf8'));
+    raw.repositories[0].url =
+      'https://x-access-token:ghp_abcdefghijklmnop@github.com/acme/platform-config.git';
+    expect(() => parsePlumblineConfig(raw)).toThrow(
+      'repositories[0].url: must not carry credentials: put them in credentialsSecretName',
+    );
   });
 
   it('allows commitStatus only on a GitHub repository with a credentials secret', () => {

@@ -59,6 +59,21 @@ describe('secret values from the secret store', () => {
     expect(Buffer.from(live.data.url, 'base64').toString()).toBe(`postgres://shop:${SECRET}@db:5432/shop`);
   });
 
+  it('masks a value composed from a reference, and its base64, when the API server echoes them', async () => {
+    const composed = Buffer.from(`postgres://shop:${SECRET}@db:5432/shop`).toString('base64');
+    await sandboxRequest(sandbox, 'DELETE', '/api/v1/namespaces/default/secrets/db');
+    sandbox.faults.add({
+      verb: 'apply',
+      path: '/secrets/db$',
+      warning: `webhook saw data.url=${composed}`,
+      times: 1,
+    });
+    const run = await cli('sync', '-o', 'json');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('webhook saw data.url=***');
+    expect(run.stdout).not.toContain(composed);
+  });
+
   it('never prints the value: sync, diff and drift, text and JSON, after an out-of-band change', async () => {
     const outputs: string[] = [];
     for (const extra of [[], ['-o', 'json']]) {

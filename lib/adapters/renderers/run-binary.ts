@@ -78,6 +78,10 @@ export function summarizeStderr(
     if (from !== '') text = text.split(from).join(to);
   }
   text = text.replace(ANSI, '');
+  // What kustomize and helm quote of a manifest that a Secret's value can be in.
+  text = text
+    .replace(/unknown anchor '[^']*'/g, "unknown anchor '***'")
+    .replace(/invalid literal source \S+/g, 'invalid literal source ***');
   if (redactor) text = redactor.redact(text);
   text = text.replace(/\s+/g, ' ').trim();
   return text.length > STDERR_SUMMARY_CHARS ? `${text.slice(0, STDERR_SUMMARY_CHARS)}…` : text;

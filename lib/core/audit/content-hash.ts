@@ -19,7 +19,15 @@ function digestOf(key: ContentHashKey, value: string): string {
 function digested(map: unknown, key: ContentHashKey): unknown {
   if (!isObj(map)) return map;
   return Object.fromEntries(
-    Object.entries(map).map(([k, v]) => [k, typeof v === 'string' ? digestOf(key, v) : v]),
+    // Numbers and booleans too (`pin: 4821` unquoted): a bare value would be found by guessing.
+    Object.entries(map).map(([k, v]) => [
+      k,
+      typeof v === 'string'
+        ? digestOf(key, v)
+        : typeof v === 'number' || typeof v === 'boolean'
+          ? digestOf(key, String(v))
+          : v,
+    ]),
   );
 }
 

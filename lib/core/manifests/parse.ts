@@ -91,9 +91,21 @@ function detached(value: unknown, depth: number, max: number, where: string): un
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, detached(v, depth + 1, max, where)]));
 }
 
+/**
+ * The YAML library's reason without what it quotes of the source after ": " (`Unresolved alias …:
+ * <name>`, `Could not resolve tag: <tag>`, `Block scalar header includes extra characters: <text>`):
+ * in a Secret that text is the value, and errors reach logs, audit records and commit statuses.
+ * The line and column say where.
+ */
+function unquoted(message: string): string {
+  const first = message.split('\n')[0] ?? message;
+  const cut = first.indexOf(': ');
+  return cut > 0 ? first.slice(0, cut) : first;
+}
+
 function yamlError(error: { message: string; pos: [number, number] }, lines: LineCounter, where: string) {
   const { line, col } = lines.linePos(error.pos[0]);
-  const reason = error.message.split('\n')[0] ?? error.message;
+  const reason = unquoted(error.message);
   return new ManifestError(`${where}: invalid YAML: ${reason} at line ${line}, column ${col}`, {
     cause: error,
   });
@@ -115,7 +127,7 @@ function toValue(doc: Document.Parsed, lines: LineCounter, limits: ParseLimits, 
         },
       );
     }
-    throw new ManifestError(`${where}: invalid YAML: ${reason.split('\n')[0]}`, { cause: err });
+    throw new ManifestError(`${where}: invalid YAML: ${unquoted(reason)}`, { cause: err });
   }
   return detached(value, 1, limits.maxDepth, where);
 }

@@ -79,8 +79,16 @@ function isCoreSecret(object: Obj): boolean {
   );
 }
 
+/**
+ * A map's values as the API server would print them: strings as they are, and numbers as text
+ * (`pin: 4821` unquoted is refused with the value in the message). Booleans are left out: two
+ * possible values hide nothing, and masking every "true" would garble unrelated messages.
+ */
 function stringValues(map: unknown): string[] {
-  return isObj(map) ? Object.values(map).filter((v): v is string => typeof v === 'string') : [];
+  if (!isObj(map)) return [];
+  return Object.values(map).flatMap((v) =>
+    typeof v === 'string' ? [v] : typeof v === 'number' ? [String(v)] : [],
+  );
 }
 
 /**

@@ -87,6 +87,9 @@ export async function withSecrets(
     { prefix: secrets?.prefix ?? '' },
   );
   for (const value of resolved.values) redactor.register(value);
+  // A reference inside a longer value (`url: postgres://u:${secret}@db`) makes a new value, and in
+  // `data` its base64: registered as resolved, since neither is the secret alone.
+  for (const object of resolved.objects) for (const value of secretValuesOf(object)) redactor.register(value);
   return desired.map((d, i) => ({ ...d, object: resolved.objects[i] ?? d.object }));
 }
 
