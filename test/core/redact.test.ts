@@ -57,6 +57,20 @@ describe('Redactor', () => {
     expect(r.redact(JSON.stringify({ v: 'line1\n"quoted"' }))).toBe('{"v":"***"}');
   });
 
+  it('masks a value as the JSON of Go escapes it, and each long line of a multi-line value', () => {
+    const r = new Redactor();
+    r.register('p<ss>&word-123');
+    expect(r.redact('{"message":"bad value \\"p\\u003css\\u003e\\u0026word-123\\""}')).toBe(
+      '{"message":"bad value \\"***\\""}',
+    );
+    const pem =
+      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END PRIVATE KEY-----\n';
+    r.register(pem);
+    expect(r.redact('invalid line MIIEvQIBADANBgkqhkiG9w0BAQEFAASC in key')).toBe('invalid line *** in key');
+    // Short lines are not secret on their own.
+    expect(r.redact('short: BKcwggSj')).toBe('short: BKcwggSj');
+  });
+
   it('picks up values registered after a previous redact', () => {
     const r = new Redactor();
     r.register('first-secret');

@@ -26,13 +26,36 @@ function jsonEscaped(text: string): string {
   return JSON.stringify(text).slice(1, -1);
 }
 
+/** Go's encoding/json escapes these three, so an API server's JSON shows `<` as `\u003c`. */
+function goJsonEscaped(text: string): string {
+  return jsonEscaped(text).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+/** Lines of a multi-line value (a PEM key) long enough to identify it: an error may quote one line. */
+const MIN_LINE_LENGTH = 16;
+
 /**
- * The forms a value takes in text: as is, base64 (padded and not), inside a JSON string, and inside
- * JSON inside a JSON string (a last-applied annotation in a logged object).
+ * The forms a value takes in text: as is, base64 (padded and not), inside a JSON string (as
+ * JavaScript and as Go write it), inside JSON inside a JSON string (a last-applied annotation in a
+ * logged object), and each long line of a multi-line value.
  */
 function formsOf(value: string): string[] {
   const base64 = Buffer.from(value, 'utf8').toString('base64');
-  return [value, base64, base64.replace(/=+$/, ''), jsonEscaped(value), jsonEscaped(jsonEscaped(value))];
+  const lines = value.includes('\n')
+    ? value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line.length >= MIN_LINE_LENGTH)
+    : [];
+  return [
+    value,
+    base64,
+    base64.replace(/=+$/, ''),
+    jsonEscaped(value),
+    goJsonEscaped(value),
+    jsonEscaped(jsonEscaped(value)),
+    ...lines,
+  ];
 }
 
 export class Redactor {
