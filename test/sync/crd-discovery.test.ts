@@ -24,23 +24,26 @@ describe('CRDs whose kinds reach discovery late', () => {
     return sandbox;
   }
 
+  /** `plumbline sync` of the widgets app (a CRD and its resources) into `ns`, cluster-scoped kinds allowed. */
+  const syncWidgets = (sandbox: Sandbox, dir: string, ...extra: string[]) =>
+    runCli([
+      'sync',
+      dir,
+      '--app',
+      'widgets',
+      '-n',
+      ns,
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      '--allow-cluster-scoped',
+      ...extra,
+    ]);
+
   it('applies the custom resources once discovery lists their kind', async () => {
     const sandbox = await sandboxWithLag(700);
     try {
       const app = copyApp('widgets');
-      const sync = await runCli([
-        'sync',
-        app.dir,
-        '--app',
-        'widgets',
-        '-n',
-        ns,
-        '--kubeconfig',
-        sandbox.kubeconfigPath,
-        '--allow-cluster-scoped',
-        '-o',
-        'json',
-      ]);
+      const sync = await syncWidgets(sandbox, app.dir, '-o', 'json');
       expect(sync.stderr).toBe('');
       expect(sync.code).toBe(0);
       const changes = (JSON.parse(sync.stdout) as { changes: { subject: string; action: string }[] }).changes;
@@ -69,22 +72,7 @@ describe('CRDs whose kinds reach discovery late', () => {
     const sandbox = await sandboxWithLag(300);
     try {
       const app = copyApp('widgets');
-      const sync = await runCli([
-        'sync',
-        app.dir,
-        '--app',
-        'widgets',
-        '-n',
-        ns,
-        '--kubeconfig',
-        sandbox.kubeconfigPath,
-        '--allow-cluster-scoped',
-        '--wait',
-        '--timeout',
-        '10s',
-        '-o',
-        'json',
-      ]);
+      const sync = await syncWidgets(sandbox, app.dir, '--wait', '--timeout', '10s', '-o', 'json');
       expect(JSON.parse(sync.stdout).unhealthy).toEqual([]);
       expect(sync.code).toBe(0);
     } finally {
@@ -159,10 +147,9 @@ describe('CRDs whose kinds reach discovery late', () => {
         'gadget.yaml',
         'apiVersion: example.com/v1alpha1\nkind: Gadget\nmetadata:\n  name: old\nspec: {}\n',
       );
-      const args = ['sync', app.dir, '--app', 'widgets', '-n', ns, '--kubeconfig', sandbox.kubeconfigPath];
-      expect((await runCli([...args, '--allow-cluster-scoped'])).code).toBe(0);
+      expect((await syncWidgets(sandbox, app.dir)).code).toBe(0);
       app.remove('gadget.yaml');
-      const prune = await runCli([...args, '--allow-cluster-scoped', '--prune', '-o', 'json']);
+      const prune = await syncWidgets(sandbox, app.dir, '--prune', '-o', 'json');
       expect(prune.code).toBe(0);
       expect(JSON.parse(prune.stdout).changes).toContainEqual(
         expect.objectContaining({ subject: `Gadget.example.com/${ns}/old`, action: 'deleted' }),

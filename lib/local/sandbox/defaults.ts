@@ -1,4 +1,3 @@
-import { asDecoded } from './decode';
 import { isObj, metaOf, str } from './objects';
 import type { ResourceType } from './registry';
 import type { Obj } from './schema';
@@ -12,15 +11,15 @@ function allocateClusterIp(): string {
 
 /**
  * What the API server fills in on every write, limited to what users and controllers rely on:
- * Secret stringData folded into data, Service cluster IPs, workload replicas, Namespace phase,
- * quantities and base64 bytes as decoding stores them (decode.ts).
+ * Secret stringData folded into data, Service cluster IPs, workload replicas, Namespace phase.
+ * Request bodies are decoded first (decode.ts: quantities, base64), as the API server does.
  * `old` is the stored object on updates.
  */
 export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefined): Obj {
   const key = `${rt.group}/${rt.plural}`;
   switch (key) {
     case '/secrets':
-      return asDecoded(rt, defaultSecret(object));
+      return defaultSecret(object);
     case '/services':
       return defaultService(object, old);
     case '/namespaces':
@@ -28,9 +27,9 @@ export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefine
     case 'apps/deployments':
     case 'apps/statefulsets':
     case 'apps/replicasets':
-      return defaultReplicas(asDecoded(rt, object));
+      return defaultReplicas(object);
     default:
-      return asDecoded(rt, object);
+      return object;
   }
 }
 

@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { ApiCore } from '../core';
+import { asDecoded } from '../decode';
 import { ApiStatusError, badRequest, invalid } from '../errors';
 import { isObj, metaOf, nowIso, str } from '../objects';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from '../patch';
@@ -46,10 +47,11 @@ export function patchObject(
     throw err;
   }
   if (!isObj(patched)) throw badRequest('the patch did not result in an object');
-  const candidate = {
+  // Decoded as a request body is (checkBody does it for creates, updates and applies).
+  const candidate = asDecoded(request.rt, {
     ...patched,
     metadata: { ...metaOf(patched), name: metaOf(live).name, namespace: metaOf(live).namespace },
-  };
+  });
   return { status: 200, body: storeUpdate(core, request, live, candidate) };
 }
 
