@@ -45,7 +45,7 @@ export function formatDiff(app: string, entries: readonly DiffEntry[]): string {
   if (entries.length === 0) return `app ${app}: no changes\n`;
   const lines: string[] = [];
   for (const e of entries) {
-    lines.push(`${e.action} ${e.subject}`);
+    lines.push(`${e.action} ${e.subject}${e.refusal ? `: ${e.refusal}` : ''}`);
     if (e.fields.length > 0) lines.push(formatFieldDiffs(e.fields));
     for (const path of e.removes) lines.push(`    ${path}: removed (no longer in Git)`);
   }
@@ -56,7 +56,7 @@ export function formatDiff(app: string, entries: readonly DiffEntry[]): string {
 export function formatDrift(report: DriftReport): string {
   const lines: string[] = [];
   for (const d of report.drifted) {
-    lines.push(`drifted ${d.subject}: ${d.reason}`);
+    lines.push(`drifted ${d.subject}: ${d.refusal ?? d.reason}`);
     if (d.fields.length > 0) lines.push(formatFieldDiffs(d.fields));
   }
   for (const o of report.orphans)

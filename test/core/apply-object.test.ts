@@ -28,6 +28,7 @@ function failingCluster(err: Error): ClusterPort {
     list: fail,
     get: fail,
     apply: fail,
+    patch: fail,
     remove: fail,
   };
 }
@@ -45,6 +46,7 @@ describe('applyObject', () => {
       cluster: failingCluster(echo),
       force: true,
       dryRun: false,
+      fieldManager: 'plumbline-shop',
       redactor,
       sleep: async () => undefined,
       replaceTimeoutMs: 10,
@@ -74,7 +76,7 @@ describe('isUnchanged', () => {
       name: 'c',
       namespace: 'n',
       managedFields: [
-        { manager: 'plumbline', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} } } },
+        { manager: 'plumbline-c', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {}, 'f:b': {} } } },
       ],
     },
     data: { a: '1', b: '2', c: 'added by someone else' },
@@ -89,6 +91,7 @@ describe('isUnchanged', () => {
           data: { a: '1', b: '2' },
         },
         live,
+        'c',
       ),
     ).toBe(true);
   });
@@ -97,6 +100,7 @@ describe('isUnchanged', () => {
       isUnchanged(
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, data: { a: '1' } },
         live,
+        'c',
       ),
     ).toBe(false);
   });
@@ -110,12 +114,14 @@ describe('isUnchanged', () => {
           data: { a: '9', b: '2' },
         },
         live,
+        'c',
       ),
     ).toBe(false);
     expect(
       isUnchanged(
         { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'n' }, data: {} },
         undefined,
+        'c',
       ),
     ).toBe(false);
   });

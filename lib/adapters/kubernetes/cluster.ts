@@ -4,6 +4,7 @@ import {
   type ApplyResult,
   ClusterApiError,
   type ClusterPort,
+  type JsonPatchOperation,
   type ResourceInfo,
 } from '../../core/sync/ports';
 import type { KubeHttp } from './http';
@@ -148,7 +149,7 @@ export class KubernetesCluster implements ClusterPort {
       method: 'PATCH',
       path: resourcePath(resource, object.metadata.namespace, object.metadata.name),
       query: {
-        fieldManager: this.fieldManager,
+        fieldManager: options.fieldManager ?? this.fieldManager,
         force: options.force ? 'true' : 'false',
         // As kubectl does by default: a field the schema does not know (a typo) fails the object,
         // where the server's default (Warn) would drop it and it would show as drift forever.
@@ -163,6 +164,26 @@ export class KubernetesCluster implements ClusterPort {
       created: status === 201,
       ...(warnings.length > 0 ? { warnings } : {}),
     };
+  }
+
+  async patch(
+    resource: ResourceInfo,
+    namespace: string,
+    name: string,
+    operations: readonly JsonPatchOperation[],
+    options: { readonly dryRun: boolean; readonly fieldManager?: string },
+  ): Promise<KubeObject> {
+    const { body } = await this.http.send({
+      method: 'PATCH',
+      path: resourcePath(resource, namespace, name),
+      query: {
+        fieldManager: options.fieldManager ?? this.fieldManager,
+        ...(options.dryRun ? { dryRun: 'All' } : {}),
+      },
+      body: operations,
+      contentType: 'application/json-patch+json',
+    });
+    return body as KubeObject;
   }
 
   async remove(

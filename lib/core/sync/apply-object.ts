@@ -1,8 +1,9 @@
 import { compareDeclared, ownedFieldsMissing } from '../drift';
-import { FIELD_MANAGER, isObj, type KubeObject, REPLACE_ANNOTATION, subjectOf } from '../manifests';
+import { type KubeObject, REPLACE_ANNOTATION, subjectOf } from '../manifests';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import type { DesiredObject } from './desired';
+import { appOwnedFields } from './field-managers';
 import { asStored } from './normalize';
 import { type ApplyResult, ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
 
@@ -10,29 +11,22 @@ export interface ApplyContext {
   readonly cluster: ClusterPort;
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** The field manager of the applies: the app's own, appFieldManager(app). */
+  readonly fieldManager: string;
   readonly redactor: Redactor;
   readonly sleep: (ms: number) => Promise<void>;
   /** How long a replace waits for the old object to go. */
   readonly replaceTimeoutMs: number;
 }
 
-/** The FieldsV1 of Plumbline's Apply entry in a live object's managedFields. */
-export function plumblineFields(live: KubeObject): unknown {
-  const entries = Array.isArray(live.metadata.managedFields) ? live.metadata.managedFields : [];
-  const mine = entries.find(
-    (e) => isObj(e) && e.manager === FIELD_MANAGER && e.operation === 'Apply' && !e.subresource,
-  );
-  return isObj(mine) ? mine.fieldsV1 : undefined;
-}
-
 /**
  * Whether applying would change nothing: every declared field matches live and Git dropped no
- * field Plumbline still owns. Such objects get no request at all (#3).
+ * field the app still owns. Such objects get no request at all (#3).
  */
-export function isUnchanged(desired: KubeObject, live: KubeObject | undefined): boolean {
+export function isUnchanged(desired: KubeObject, live: KubeObject | undefined, app: string): boolean {
   if (!live) return false;
   if (compareDeclared(asStored(desired), live).length > 0) return false;
-  const owned = plumblineFields(live);
+  const owned = appOwnedFields(live, app);
   return owned === undefined ? false : ownedFieldsMissing(owned, desired).length === 0;
 }
 
@@ -78,7 +72,13 @@ export async function applyObject(
   };
   try {
     try {
-      return outcome(await ctx.cluster.apply(resource, d.object, { force: false, dryRun: ctx.dryRun }));
+      return outcome(
+        await ctx.cluster.apply(resource, d.object, {
+          force: false,
+          dryRun: ctx.dryRun,
+          fieldManager: ctx.fieldManager,
+        }),
+      );
     } catch (err: unknown) {
       if (!(err instanceof ClusterApiError) || err.code !== 409) throw err;
       const conflicts = conflictFields(err);
@@ -90,7 +90,11 @@ export async function applyObject(
           conflicts,
         };
       }
-      const result = await ctx.cluster.apply(resource, d.object, { force: true, dryRun: ctx.dryRun });
+      const result = await ctx.cluster.apply(resource, d.object, {
+        force: true,
+        dryRun: ctx.dryRun,
+        fieldManager: ctx.fieldManager,
+      });
       return outcome(result, {
         reason: `took ownership of ${conflicts.length} field(s) from other managers`,
         conflicts,
@@ -132,7 +136,7 @@ async function replaceObject(ctx: ApplyContext, d: DesiredObject, resource: Reso
     }
     await ctx.sleep(200);
   }
-  await ctx.cluster.apply(resource, d.object, { force: true, dryRun: false });
+  await ctx.cluster.apply(resource, d.object, { force: true, dryRun: false, fieldManager: ctx.fieldManager });
   return {
     id: d.id,
     subject,

@@ -1,4 +1,5 @@
 import {
+  ADOPT_ANNOTATION,
   APP_LABEL,
   formatId,
   idOf,
@@ -134,6 +135,11 @@ function withDefaults(m: RenderedManifest, namespaced: boolean, options: Desired
       `${where(m)}: label ${APP_LABEL}="${declaredApp}" contradicts the app name "${options.app}"`,
     );
   }
+  const adopt: unknown = object.metadata.annotations?.[ADOPT_ANNOTATION];
+  if (adopt !== undefined && (typeof adopt !== 'string' || !APP_NAME.test(adopt)))
+    throw new DesiredStateError(
+      `${where(m)}: annotation ${ADOPT_ANNOTATION} must name an app, not ${JSON.stringify(adopt)}`,
+    );
   labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE;
   labels[APP_LABEL] = options.app;
   const metadata = { ...object.metadata, labels };

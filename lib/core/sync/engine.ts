@@ -4,12 +4,13 @@ import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
 import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secrets';
-import { applyObject, isUnchanged } from './apply-object';
+import { applyAsApp } from './apply-owned';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
 import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
 import { type ListTarget, LiveState, listTargets } from './live';
+import { ForeignObjects } from './ownership';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
 import { pruneObjects } from './prune';
@@ -238,9 +239,11 @@ export async function syncApp(
     ...(await inventoryTargets(cluster, leftovers)),
   ]);
   const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
+  const foreign = await ForeignObjects.read(cluster, desiredTargets, live, options.app, options.concurrency);
 
   const changes: Change[] = [];
   const ctx = {
+    app: options.app,
     cluster,
     force: options.force,
     dryRun: options.dryRun,
@@ -276,9 +279,7 @@ export async function syncApp(
           reason: TTL_FINISHED_REASON,
         } satisfies Change;
       }
-      if (isUnchanged(d.object, liveObject))
-        return { id: d.id, subject: subjectOf(d.id), action: 'unchanged' } satisfies Change;
-      return applyObject(ctx, d, resource, liveObject);
+      return applyAsApp(ctx, d, resource, liveObject, liveObject ? undefined : foreign.get(d.id));
     });
     for (const [i, r] of results.entries()) {
       const d = batchObjects[i]!;

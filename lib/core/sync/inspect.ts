@@ -1,18 +1,22 @@
 import { compareDeclared, type FieldDiff, ownedFieldsMissing } from '../drift';
-import { formatId, idOf, type ObjectId, subjectOf } from '../manifests';
+import { formatId, idOf, type KubeObject, type ObjectId, subjectOf } from '../manifests';
 import { Redactor, redactDiffs, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
-import { plumblineFields } from './apply-object';
 import { type DesiredObject, type DesiredOptions, prepareDesired } from './desired';
 import { type SecretsConfig, withSecrets } from './engine';
+import { appOwnedFields } from './field-managers';
 import { finishedByTtl, idSet } from './finished-jobs';
 import { LiveState, listTargets } from './live';
 import { asStored } from './normalize';
+import { ForeignObjects, ownershipRefusal } from './ownership';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
 
 export interface Inspection {
+  readonly app: string;
   readonly desired: DesiredObject[];
   readonly live: LiveState;
+  /** Desired objects missing from the app's live state that another app owns. */
+  readonly foreign: ForeignObjects;
   readonly previous: ObjectId[] | undefined;
   readonly redactor: Redactor;
 }
@@ -35,17 +39,30 @@ export async function inspectApp(
     redactor,
   );
   const previous = await inventory.load(options.app, options.namespace);
-  const entries: { resource: ResourceInfo; id: ObjectId }[] = [];
+  const desiredEntries: { resource: ResourceInfo; id: ObjectId }[] = [];
   for (const d of desired) {
     const resource = await cluster.resource(d.object.apiVersion, d.object.kind);
-    if (resource) entries.push({ resource, id: d.id });
+    if (resource) desiredEntries.push({ resource, id: d.id });
   }
+  const entries = [...desiredEntries];
   for (const id of previous ?? []) {
     const resource = await cluster.resourceFor(id.group, id.kind);
     if (resource) entries.push({ resource, id });
   }
   const live = await LiveState.read(cluster, listTargets(entries), options.app, options.concurrency);
-  return { desired, live, previous, redactor };
+  // The same reads as a sync's, so drift, diff and a dry run agree on objects other apps own.
+  const foreign = await ForeignObjects.read(cluster, desiredEntries, live, options.app, options.concurrency);
+  return { app: options.app, desired, live, foreign, previous, redactor };
+}
+
+/** The object the app would apply over (its own, else another app's), and why a sync would refuse it. */
+function target(inspection: Inspection, d: DesiredObject): { live?: KubeObject; refusal?: string } {
+  const own = inspection.live.get(d.id);
+  if (own) return { live: own };
+  const foreign = inspection.foreign.get(d.id);
+  if (!foreign) return {};
+  const refusal = ownershipRefusal(d.object, foreign, inspection.app);
+  return refusal === undefined ? { live: foreign } : { live: foreign, refusal };
 }
 
 export interface DriftEntry {
@@ -53,6 +70,8 @@ export interface DriftEntry {
   readonly subject: string;
   readonly reason: 'missing' | 'changed';
   readonly fields: FieldDiff[];
+  /** Set when another app owns the object: why a sync of this app would refuse it. */
+  readonly refusal?: string;
 }
 
 export interface DriftReport {
@@ -69,15 +88,15 @@ export function detectDrift(app: string, inspection: Inspection): DriftReport {
   const drifted: DriftEntry[] = [];
   const previous = idSet(inspection.previous);
   for (const d of inspection.desired) {
-    const live = inspection.live.get(d.id);
-    const base = { id: formatId(d.id), subject: subjectOf(d.id) };
+    const { live, refusal } = target(inspection, d);
+    const base = { id: formatId(d.id), subject: subjectOf(d.id), ...(refusal ? { refusal } : {}) };
     if (finishedByTtl(d, live, previous)) continue;
     if (!live) {
       drifted.push({ ...base, reason: 'missing', fields: [] });
       continue;
     }
     const fields = compareDeclared(asStored(d.object), live);
-    if (fields.length > 0)
+    if (fields.length > 0 || refusal)
       drifted.push({ ...base, reason: 'changed', fields: redactDiffs(d.object, fields) });
   }
   const known = new Set(
@@ -94,10 +113,12 @@ export function detectDrift(app: string, inspection: Inspection): DriftReport {
 export interface DiffEntry {
   readonly id: string;
   readonly subject: string;
-  readonly action: 'create' | 'configure' | 'delete';
+  /** `refuse`: another app owns the object, and a sync would fail it (see `refusal`). */
+  readonly action: 'create' | 'configure' | 'delete' | 'refuse';
   readonly fields: FieldDiff[];
-  /** Fields Plumbline owns that Git dropped: the apply removes them. */
+  /** Fields the app owns that Git dropped: the apply removes them. */
   readonly removes: string[];
+  readonly refusal?: string;
 }
 
 /** What a sync would change, computed from the same reads as drift (no dry-run writes). */
@@ -105,7 +126,7 @@ export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
   const out: DiffEntry[] = [];
   const previous = idSet(inspection.previous);
   for (const d of inspection.desired) {
-    const live = inspection.live.get(d.id);
+    const { live, refusal } = target(inspection, d);
     const base = { id: formatId(d.id), subject: subjectOf(d.id) };
     if (finishedByTtl(d, live, previous)) continue;
     if (!live) {
@@ -113,7 +134,11 @@ export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
       continue;
     }
     const fields = redactDiffs(d.object, compareDeclared(asStored(d.object), live));
-    const owned = plumblineFields(live);
+    if (refusal) {
+      out.push({ ...base, action: 'refuse', fields, removes: [], refusal });
+      continue;
+    }
+    const owned = appOwnedFields(live, inspection.app);
     const removes = owned === undefined ? [] : ownedFieldsMissing(owned, d.object);
     if (fields.length > 0 || removes.length > 0) out.push({ ...base, action: 'configure', fields, removes });
   }

@@ -12,6 +12,15 @@ export interface ResourceInfo {
 export interface ApplyOptions {
   readonly force: boolean;
   readonly dryRun: boolean;
+  /** The field manager of the write; the adapter's own (Plumbline's state) when unset. An app's is appFieldManager(app). */
+  readonly fieldManager?: string;
+}
+
+/** One RFC 6902 operation, as the migration of field managers sends them (a `test`, then a `replace`). */
+export interface JsonPatchOperation {
+  readonly op: 'test' | 'replace' | 'add' | 'remove';
+  readonly path: string;
+  readonly value?: unknown;
 }
 
 export interface ApplyResult {
@@ -33,8 +42,16 @@ export interface ClusterPort {
   /** Objects of a resource matching a label selector; namespace undefined = all (cluster-scoped kinds). */
   list(resource: ResourceInfo, namespace: string | undefined, labelSelector: string): Promise<KubeObject[]>;
   get(resource: ResourceInfo, namespace: string, name: string): Promise<KubeObject | undefined>;
-  /** Server-side apply with Plumbline's field manager. */
+  /** Server-side apply with the field manager of ApplyOptions. */
   apply(resource: ResourceInfo, object: KubeObject, options: ApplyOptions): Promise<ApplyResult>;
+  /** A JSON patch of one object, returning it as stored; a failed `test` is a ClusterApiError (422). */
+  patch(
+    resource: ResourceInfo,
+    namespace: string,
+    name: string,
+    operations: readonly JsonPatchOperation[],
+    options: { readonly dryRun: boolean; readonly fieldManager?: string },
+  ): Promise<KubeObject>;
   /** Deletes (background propagation); false when it was already gone. */
   remove(
     resource: ResourceInfo,
