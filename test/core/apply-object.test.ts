@@ -126,3 +126,31 @@ describe('isUnchanged', () => {
     ).toBe(false);
   });
 });
+
+describe('isUnchanged with one field manager per app', () => {
+  it("ignores fields another app's manager owns, which this app's manifest need not declare", () => {
+    const live: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: {
+        name: 'c',
+        namespace: 'n',
+        labels: { 'plumbline.dev/app': 'web' },
+        managedFields: [
+          { manager: 'plumbline-web', operation: 'Apply', fieldsV1: { 'f:data': { 'f:a': {} } } },
+          { manager: 'plumbline-api', operation: 'Apply', fieldsV1: { 'f:data': { 'f:b': {} } } },
+        ],
+      },
+      data: { a: '1', b: '2' },
+    };
+    const desired: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c', namespace: 'n', labels: { 'plumbline.dev/app': 'web' } },
+      data: { a: '1' },
+    };
+    expect(isUnchanged(desired, live, 'web')).toBe(true);
+    // Dropping a field it owns itself is a change.
+    expect(isUnchanged({ ...desired, data: { b: '2' } }, live, 'web')).toBe(false);
+  });
+});
