@@ -134,6 +134,38 @@ describe('sandbox with the real kubectl', () => {
     ).toBe('bonjour');
   });
 
+  it('upgrades a client-side-applied object to server-side apply: kubectl rewrites managedFields (csaupgrade)', async () => {
+    const manifest = (data: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: upgraded\n  namespace: shop\ndata:\n${data}`;
+    await ok(['apply', '-f', '-'], manifest('  a: "1"\n  b: "2"\n'));
+    await ok(['apply', '--server-side', '-f', '-'], manifest('  a: "1"\n  b: "2"\n'));
+    const managers = async () =>
+      (
+        JSON.parse(
+          await ok(['get', 'configmap', 'upgraded', '-n', 'shop', '-o', 'json', '--show-managed-fields']),
+        ) as {
+          metadata: { managedFields: { manager: string; operation: string }[] };
+        }
+      ).metadata.managedFields.map((m) => `${m.manager}/${m.operation}`);
+    expect(await managers()).not.toContain('kubectl-client-side-apply/Update');
+    expect(await managers()).toContain('kubectl/Apply');
+    // The fields moved to the server-side manager: dropping one from the manifest removes it.
+    await ok(['apply', '--server-side', '-f', '-'], manifest('  a: "1"\n'));
+    expect(await ok(['get', 'configmap', 'upgraded', '-n', 'shop', '-o', 'jsonpath={.data}'])).toBe(
+      '{"a":"1"}',
+    );
+  });
+
+  it('selects by a label that exists and differs from a value (a,a!=x)', async () => {
+    const labelled = (name: string, labels: string) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n  namespace: shop\n  labels: {${labels}}\n`;
+    await ok(['apply', '-f', '-'], labelled('owned-by-a', '"team": "a"'));
+    await ok(['apply', '-f', '-'], labelled('owned-by-b', '"team": "b"'));
+    await ok(['apply', '-f', '-'], labelled('unowned', '"other": "x"'));
+    const names = await ok(['get', 'configmaps', '-n', 'shop', '-l', 'team,team!=a', '-o', 'name']);
+    expect(names.trim().split('\n')).toEqual(['configmap/owned-by-b']);
+  });
+
   it('exits 0 from diff --server-side when nothing changes and 1 when something would', async () => {
     const same = await kubectl([
       'diff',

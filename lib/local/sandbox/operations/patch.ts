@@ -99,6 +99,8 @@ function applyObject(core: ApiCore, request: ResourceRequest, raw: string): Oper
   if (!body.apiVersion || !body.kind) {
     throw badRequest('apiVersion and kind must be set in an apply patch');
   }
+  if (isObj(body.metadata) && body.metadata.managedFields != null)
+    throw badRequest('metadata.managedFields must be nil');
   const applied = checkBody(request, body);
   const appliedName = str(metaOf(applied).name);
   if (appliedName !== undefined && appliedName !== name) {

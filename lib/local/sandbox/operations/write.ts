@@ -37,8 +37,8 @@ export function checkBody(request: ResourceRequest, body: unknown): Obj {
     }
   }
   const namespace = rt.namespaced ? request.namespace || str(meta.namespace) || '' : undefined;
+  // managedFields stay: a create or update may set them (FieldManager.Update); an apply may not.
   const cleaned: Obj = { ...meta };
-  delete cleaned.managedFields;
   if (namespace !== undefined) cleaned.namespace = namespace;
   else delete cleaned.namespace;
   const object = asDecoded(rt, { ...body, apiVersion: apiVersionOf(rt), kind: rt.kind, metadata: cleaned });

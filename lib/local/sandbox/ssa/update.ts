@@ -27,16 +27,21 @@ export interface UpdateOptions {
 /**
  * Records a non-apply write: paths it added or changed move to the manager's Update entry (time =
  * now), paths it removed leave every entry. Returns `updated` (root and metadata copied, the rest
- * shared) with `metadata.managedFields` replaced. As in Kubernetes, managedFields sent in `updated`
- * replace the stored ones when non-empty, so `[{}]` resets them.
+ * shared) with `metadata.managedFields` replaced. As in Kubernetes (FieldManager.Update), the
+ * managedFields sent in `updated` replace the stored ones (so clients such as csaupgrade can
+ * rewrite them), `[]` and `[{}]` reset them, and sent entries that own nothing leave them as stored.
  */
 export function trackUpdate(o: UpdateOptions): Obj {
-  const sent = decodeManagedFields(managedFieldsOf(o.updated));
+  const raw = managedFieldsOf(o.updated);
+  const stored = managedFieldsOf(o.live);
+  // Sent back as read (a read-modify-write, any patch but one of managedFields): as stored.
+  const sent = raw === stored || sameJson(raw, stored) ? undefined : decodeManagedFields(raw);
   let managed: Managed[];
-  if (sent !== undefined && sent.length > 0) {
+  if (sent !== undefined && isReset(raw)) managed = [];
+  else if (sent?.some((m) => !m.set.isEmpty())) {
     managed = sent;
     for (const m of managed) m.dirty = true;
-  } else managed = decodeManagedFields(managedFieldsOf(o.live)) ?? [];
+  } else managed = decodeManagedFields(stored) ?? [];
 
   const { changed, removed } = compareObjects(o.live, o.updated, o.schema, o.ignoreStatus);
   const sub = o.subresource ?? '';
@@ -65,4 +70,15 @@ export function trackUpdate(o: UpdateOptions): Obj {
   if (isObj(result.metadata)) result.metadata = { ...result.metadata };
   setManagedFields(result, encodeManagedFields(managed));
   return result;
+}
+
+/** isResetManagedFields: an empty list, or one empty entry. */
+function isReset(raw: unknown): boolean {
+  if (!Array.isArray(raw)) return false;
+  if (raw.length === 0) return true;
+  return raw.length === 1 && isObj(raw[0]) && Object.keys(raw[0]).length === 0;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return a !== undefined && b !== undefined && JSON.stringify(a) === JSON.stringify(b);
 }
