@@ -9,6 +9,7 @@ interface ChangeJson {
   action: string;
   reason?: string | null;
   conflicts?: string[];
+  owner?: string;
 }
 interface SyncJson {
   changes: ChangeJson[];
@@ -90,6 +91,7 @@ describe('app ownership of objects (plumbline sync, diff, drift)', () => {
     expect(refused.code).toBe(1);
     expect(change(refused.json, HELLO)).toMatchObject({
       action: 'failed',
+      owner: 'team-a',
       reason: expect.stringMatching(/owned by app team-a;.*plumbline\.dev\/adopt: "team-a"/),
     });
     const live = await hello();

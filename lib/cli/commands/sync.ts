@@ -103,6 +103,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
             reason: c.reason ?? null,
             ...(c.conflicts ? { conflicts: c.conflicts } : {}),
             ...(c.warnings ? { warnings: c.warnings } : {}),
+            ...(c.owner ? { owner: c.owner } : {}),
           })),
           counts: result.counts,
           durationMs: result.durationMs,

@@ -3,7 +3,7 @@ import { type ApplyContext, applyObject, isUnchanged } from './apply-object';
 import type { Change } from './changeset';
 import type { DesiredObject } from './desired';
 import { managerMigrationPatch, needsManagerMigration } from './field-managers';
-import { ownershipRefusal } from './ownership';
+import { ownerOf, ownershipRefusal } from './ownership';
 import { ClusterApiError, type ResourceInfo } from './ports';
 
 export interface AppApplyContext extends Omit<ApplyContext, 'fieldManager'> {
@@ -31,7 +31,9 @@ export async function applyAsApp(
   const base = { id: d.id, subject: subjectOf(d.id) };
   if (foreign) {
     const refusal = ownershipRefusal(d.object, foreign, ctx.app);
-    if (refusal !== undefined) return { ...base, action: 'failed', reason: refusal };
+    const owner = ownerOf(foreign);
+    if (refusal !== undefined && owner !== undefined)
+      return { ...base, action: 'failed', reason: refusal, owner };
   }
   const fieldManager = appFieldManager(ctx.app);
   let current = live ?? foreign;

@@ -12,6 +12,8 @@ export interface Change {
   readonly conflicts?: readonly string[];
   /** What the API server warned of when it applied the object (deprecated APIs, admission notes). */
   readonly warnings?: readonly string[];
+  /** The app that owns the object live, when the change is `failed` because of it (ownership). */
+  readonly owner?: string;
 }
 
 export type ChangeCounts = Record<ChangeAction, number>;
