@@ -29,12 +29,15 @@ export async function applyAsApp(
   foreign: KubeObject | undefined,
 ): Promise<Change> {
   const base = { id: d.id, subject: subjectOf(d.id) };
-  if (foreign) {
-    const refusal = ownershipRefusal(d.object, foreign, ctx.app);
-    const owner = ownerOf(foreign);
-    if (refusal !== undefined && owner !== undefined)
-      return { ...base, action: 'failed', reason: refusal, owner };
-  }
+  const refused = (object: KubeObject | undefined): Change | undefined => {
+    const owner = object && ownerOf(object);
+    const refusal = object && ownershipRefusal(d.object, object, ctx.app);
+    return owner !== undefined && refusal !== undefined
+      ? { ...base, action: 'failed', reason: refusal, owner }
+      : undefined;
+  };
+  const refusal = refused(foreign);
+  if (refusal) return refusal;
   const fieldManager = appFieldManager(ctx.app);
   let current = live ?? foreign;
   let migrated = false;
@@ -48,6 +51,9 @@ export async function applyAsApp(
     try {
       current = await migrate(ctx, d, resource, live);
       migrated = true;
+      // Read again when the object changed meanwhile: it may have changed hands too.
+      const changedHands = refused(current);
+      if (changedHands) return changedHands;
     } catch (err: unknown) {
       const message = err instanceof Error ? err.message : String(err);
       return {
