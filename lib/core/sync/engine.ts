@@ -260,6 +260,7 @@ export async function syncApp(
     const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
       const liveObject = live.get(d.id);
+      const foreignObject = liveObject ? undefined : foreign.get(d.id);
       let resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
       // Kinds whose CRD was applied in an earlier batch of this sync are discovered now.
       resource ??= await cluster.resource(d.object.apiVersion, d.object.kind);
@@ -270,7 +271,7 @@ export async function syncApp(
           action: 'failed',
           reason: `the cluster does not serve ${d.object.kind} in ${d.object.apiVersion}`,
         } satisfies Change;
-      if (finishedByTtl(d, liveObject, inInventory)) {
+      if (finishedByTtl(d, liveObject ?? foreignObject, inInventory)) {
         ttlFinished.add(formatId(d.id));
         return {
           id: d.id,
@@ -279,7 +280,7 @@ export async function syncApp(
           reason: TTL_FINISHED_REASON,
         } satisfies Change;
       }
-      return applyAsApp(ctx, d, resource, liveObject, liveObject ? undefined : foreign.get(d.id));
+      return applyAsApp(ctx, d, resource, liveObject, foreignObject);
     });
     for (const [i, r] of results.entries()) {
       const d = batchObjects[i]!;
