@@ -169,6 +169,25 @@ describe('app ownership of objects (plumbline sync, diff, drift)', () => {
     expect(writes()).toBe(0);
   });
 
+  it('takes over an object that exists and no app owns, without an annotation', async () => {
+    const created = await sandboxRequest(sandbox, 'POST', `/api/v1/namespaces/${ns}/configmaps`, {
+      body: JSON.stringify({ metadata: { name: 'unowned' }, data: { mode: 'slow' } }),
+    });
+    expect(created.status).toBe(201);
+    b.write(
+      'unowned.yaml',
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unowned\ndata:\n  mode: fast\n',
+    );
+    const taken = await sync('team-b');
+    expect(taken.code).toBe(0);
+    expect(change(taken.json, 'ConfigMap/own/unowned')?.action).toBe('configured');
+    const live = (
+      await sandboxRequest(sandbox, 'GET', `/api/v1/namespaces/${ns}/configmaps/unowned`)
+    ).json<LiveConfigMap>();
+    expect(live.metadata.labels['plumbline.dev/app']).toBe('team-b');
+    expect(live.data).toEqual({ mode: 'fast' });
+  });
+
   it('refuses an adopt annotation that is not an app name before any request (exit 2)', async () => {
     bWith((text) => text.replace('plumbline.dev/adopt: team-a', 'plumbline.dev/adopt: Team_A'));
     sandbox.resetStats();
