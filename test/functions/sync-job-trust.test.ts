@@ -18,7 +18,16 @@ import { Redactor } from '../../lib/core/redact';
 import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
-import { commitFiles, makeWorkRepo, push, startGitFixture, tempDir, type WorkRepo } from '../helpers/git';
+import {
+  commitFiles,
+  forcePush,
+  git,
+  makeWorkRepo,
+  push,
+  startGitFixture,
+  tempDir,
+  type WorkRepo,
+} from '../helpers/git';
 
 const dynamo = useDynamoDbLocal();
 
@@ -197,12 +206,35 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       expect(live().value).toBe('six');
     });
 
+    it('does not apply a commit a force-push dropped, though it descends from the last commit applied', async () => {
+      const six = commits.at(-1)!;
+      // One container's warm cache, which still holds the dropped commit.
+      const warm = await portsWith();
+      const dropped = await commitAndPush({ 'apps/shop/cm.yaml': configMap('dropped') }, 'dropped');
+      expect(await runSyncJob(job(dropped, 'push-dropped'), warm, policy, new Redactor())).toMatchObject({
+        status: 'synced',
+      });
+      await git(work.dir, ['reset', '-q', '--hard', six]);
+      await forcePush(work);
+      commits.push(six);
+      expect(await runSyncJob(job(six, 'push-back-to-six'), warm, policy, new Redactor())).toMatchObject({
+        status: 'synced',
+      });
+      expect(live().value).toBe('six');
+      const late = await runSyncJob(job(dropped, 'push-dropped-late'), warm, policy, new Redactor());
+      expect(late).toMatchObject({ status: 'stale' });
+      expect((await latest())?.reason).toContain(
+        `is no longer on it, though it descends from the last commit applied (${six})`,
+      );
+      expect(live().value).toBe('six');
+    });
+
     it('treats a commit whose ancestry cannot be decided as stale, and says why', async () => {
       const six = commits.at(-1)!;
       const unknown = 'f'.repeat(40);
       await state.setLastApplied('prod', 'shop', unknown);
       try {
-        expect(await run(job(commits.at(-2)!, 'push-5-again'))).toMatchObject({ status: 'stale' });
+        expect(await run(job(commits[4]!, 'push-5-again'))).toMatchObject({ status: 'stale' });
         expect((await latest())?.reason).toMatch(
           new RegExp(
             `last commit applied \\(${unknown}\\) cannot be decided: commit ${unknown} is not among`,
