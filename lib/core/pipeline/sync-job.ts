@@ -50,12 +50,13 @@ function driftChanges(report: ReturnType<typeof detectDrift>): AuditChange[] {
 }
 
 /**
- * One sync-queue message, end to end: claim it (a redelivery runs once), fetch the commit, verify
+ * One sync-queue message, end to end: claim it (a redelivery runs once), append records kept from
+ * the app's earlier jobs, skip a commit behind the cluster's (only forward), fetch the commit, verify
  * its signature when the repository requires one, read plumbline.yaml and the app's inputs, render,
  * then sync — or, for a scheduled check of a detect-only app, look for drift — write the audit
- * record, publish the outcome, complete the claim and report the commit status. Failures caused by
- * the repository's content are recorded and end the job; others throw so that SQS delivers the
- * message again.
+ * record, publish the outcome, complete the claim and report the commit status. Every attempt ends
+ * in a record: a permanent failure (PlumblineError, not retryable) ends the job; any other is
+ * recorded as transient, then thrown so that SQS delivers the message again.
  */
 export async function runSyncJob(
   job: SyncJob,
