@@ -81,7 +81,7 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
     const items = await this.queryAll(cluster, 'INVENTORY#', 'sk, #count, updatedAt');
     return items.map((item) => ({
       app: String(item.sk).slice('INVENTORY#'.length),
-      count: typeof item.count === 'number' ? item.count : 0,
+      ...(typeof item.count === 'number' ? { count: item.count } : {}),
       updatedAt: typeof item.updatedAt === 'string' ? item.updatedAt : '',
     }));
   }

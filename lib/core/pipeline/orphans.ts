@@ -4,7 +4,8 @@ import { countChanges } from '../sync';
 /** An app's inventory in the state table, without its ids. */
 export interface InventorySummary {
   readonly app: string;
-  readonly count: number;
+  /** Objects in it; undefined when the item does not say (then it is read to find out). */
+  readonly count?: number;
   /** When the inventory was last saved: a report is made once per saved inventory. */
   readonly updatedAt: string;
 }
@@ -56,6 +57,7 @@ export async function reportOrphans(
         if (apps.has(inventory.app) || inventory.count === 0) continue;
         if (reported.get(inventory.app) === inventory.updatedAt) continue;
         const ids = await ports.state.objects(cluster, inventory.app);
+        if (ids.length === 0) continue;
         const draft: AuditDraft = {
           app: inventory.app,
           ...(context.repo !== undefined ? { repo: context.repo } : {}),
