@@ -6,7 +6,8 @@ import type { ScheduledEvent } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
 import type { AuditStore } from '../lib/core/audit';
-import { type OrphanState, reportOrphans } from '../lib/core/pipeline';
+// From its file: the pipeline's index would bring the sync engine into this bundle.
+import { type OrphanState, reportOrphans } from '../lib/core/pipeline/orphans';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
 import { SERVICE_NAME } from './shared/metric-names';

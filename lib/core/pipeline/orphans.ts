@@ -1,5 +1,5 @@
 import type { AuditDraft, AuditStore } from '../audit';
-import { countChanges } from '../sync';
+import { countChanges } from '../sync/changeset';
 
 /** An app's inventory in the state table, without its ids. */
 export interface InventorySummary {
