@@ -303,5 +303,41 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       expect(await state.kept('prod', 'shop')).toEqual([]);
       expect(warnings.map(([m]) => m)).toContain('kept audit record appended');
     });
+
+    it('appends a kept record once, even when releasing it failed after the append', async () => {
+      const eight = await commitAndPush({ 'apps/shop/cm.yaml': configMap('eight') }, 'eight');
+      let appendFailures = 1;
+      const flaky: AuditStore = {
+        append: (cluster, draft) =>
+          appendFailures-- > 0
+            ? Promise.reject(new Error('ServiceUnavailable'))
+            : audit.append(cluster, draft),
+        query: (q) => audit.query(q),
+        head: (c) => audit.head(c),
+        scan: (c, o) => audit.scan(c, o),
+      };
+      expect(await run(job(eight, 'push-8'), { audit: flaky })).toEqual({
+        status: 'synced',
+        outcome: 'succeeded',
+      });
+      let releaseFailures = 1;
+      const sticky = Object.create(state) as DynamoDbPipelineState;
+      sticky.release = (cluster, app, key) =>
+        releaseFailures-- > 0
+          ? Promise.reject(new Error('ProvisionedThroughputExceeded'))
+          : state.release(cluster, app, key);
+      // The next job appends the kept record, fails to release it, and is retried (recorded as transient).
+      await expect(run(job(eight, 'tick-8', 'schedule'), { state: sticky })).rejects.toThrow(
+        'ProvisionedThroughputExceeded',
+      );
+      expect(await run(job(eight, 'tick-8-again', 'schedule'), { state: sticky })).toMatchObject({
+        status: 'drift-checked',
+      });
+      const ofPush = (await audit.query({ cluster: 'prod', commit: eight })).filter(
+        (r) => r.deliveryId === 'push-8',
+      );
+      expect(ofPush).toHaveLength(1);
+      expect(await state.kept('prod', 'shop')).toEqual([]);
+    });
   });
 });

@@ -54,7 +54,8 @@ export async function appendKept(
 ): Promise<number> {
   const kept = await state.kept(cluster, app);
   for (const { key, draft } of kept) {
-    const record = await audit.append(cluster, draft);
+    // A release that failed after the append leaves the draft kept: it is in the trail already.
+    const record = (await alreadyAppended(audit, cluster, draft)) ?? (await audit.append(cluster, draft));
     await state.release(cluster, app, key);
     log('kept audit record appended', {
       cluster,
@@ -65,4 +66,21 @@ export async function appendKept(
     });
   }
   return kept.length;
+}
+
+/** The record of a kept draft that an earlier job appended: same app, commit, delivery, time and outcome. */
+async function alreadyAppended(
+  audit: AuditStore,
+  cluster: string,
+  draft: AuditDraft,
+): Promise<AuditRecord | undefined> {
+  if (draft.commit === undefined) return undefined;
+  const records = await audit.query({ cluster, commit: draft.commit, since: draft.ts, limit: 100 });
+  return records.find(
+    (r) =>
+      r.app === draft.app &&
+      r.deliveryId === draft.deliveryId &&
+      r.ts === draft.ts &&
+      r.outcome === draft.outcome,
+  );
 }
