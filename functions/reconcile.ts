@@ -1,7 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
+import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
+import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
+import type { AuditStore } from '../lib/core/audit';
+// From its file: the pipeline's index would bring the sync engine into this bundle.
+import { type OrphanState, reportOrphans } from '../lib/core/pipeline/orphans';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
 import { SERVICE_NAME } from './shared/metric-names';
@@ -15,6 +21,8 @@ export interface ReconcileDeps {
   readonly sqs: SQSClient;
   readonly repoConfig: RepoConfigSource;
   readonly branchHead: BranchHead;
+  /** Where apps removed from plumbline.yaml are found (inventories) and reported (#14). */
+  readonly orphans?: { readonly state: OrphanState; readonly audit: AuditStore };
   readonly logger?: Logger;
 }
 
@@ -22,6 +30,8 @@ export interface ReconcileResult {
   readonly enqueued: number;
   /** Repositories whose head or plumbline.yaml could not be read: retried on the next tick. */
   readonly failedRepositories: readonly string[];
+  /** Apps reported as orphaned on this tick. */
+  readonly orphaned?: number;
 }
 
 /**
@@ -41,11 +51,16 @@ export function createReconcileHandler(
     const clusters = new Set(d.deployment.clusters.map((c) => c.name));
     const messages: SyncMessage[] = [];
     const failedRepositories: string[] = [];
+    // Every cluster, also one whose last app was removed: its inventories are orphans.
+    const declared = new Map([...clusters].map((c) => [c, new Set<string>()]));
+    const heads: { repo: string; commit: string }[] = [];
     for (const repo of d.deployment.repositories) {
       try {
         const commit = await d.branchHead(repo.url, repo.branch);
         const config = await d.repoConfig.load(repo.url, commit);
+        heads.push({ repo: repo.url, commit });
         for (const app of config.apps) {
+          declared.get(app.cluster)?.add(app.name);
           if (!clusters.has(app.cluster)) {
             logger.warn('app targets a cluster this deployment does not allow', {
               repo: repo.url,
@@ -77,7 +92,15 @@ export function createReconcileHandler(
       // Every repository failed: fail the invocation so EventBridge retries and the error metric shows it.
       throw new Error(`no repository could be read (${failedRepositories.length})`);
     }
-    return { enqueued, failedRepositories };
+    // An app of a repository that could not be read would look orphaned: report only on a full read.
+    if (!d.orphans || failedRepositories.length > 0) return { enqueued, failedRepositories };
+    const [only] = heads.length === 1 ? heads : [];
+    const orphaned = await reportOrphans(
+      { ...d.orphans, warn: (message, attributes) => logger.warn(message, attributes) },
+      declared,
+      { triggerId: event.id, ...(only ? { repo: only.repo, commit: only.commit } : {}) },
+    );
+    return { enqueued, failedRepositories, orphaned: orphaned.length };
   }
 }
 
@@ -88,12 +111,17 @@ function productionDeps(): ReconcileDeps {
   production ??= (() => {
     const deployment = deploymentFromEnv();
     const git = new GitSources(deployment.repositories, traced(new SecretsManagerClient({})));
+    const dynamodb = traced(new DynamoDBClient({}));
     return {
       deployment,
       queueUrl: requiredEnv('QUEUE_URL'),
       sqs: traced(new SQSClient({})),
       repoConfig: git.repoConfig,
       branchHead: git.branchHead,
+      orphans: {
+        state: new DynamoDbPipelineState({ tableName: requiredEnv('STATE_TABLE'), client: dynamodb }),
+        audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE'), client: dynamodb }),
+      },
     };
   })();
   return production;

@@ -6,6 +6,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
+import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
 import { GitHubCommitStatus } from '../lib/adapters/github/commit-status';
 // Imported from its file, not the index: the index re-exports PooledKubeConfig, which would pull
@@ -15,6 +16,7 @@ import { rendererFor } from '../lib/adapters/renderers';
 import type { AuditStore } from '../lib/core/audit';
 import {
   JobBusyError,
+  type PipelineState,
   runSyncJob,
   type SyncJob,
   type SyncJobPorts,
@@ -46,6 +48,8 @@ export interface SyncDeps {
   readonly repository: (url: string) => Promise<SyncJobPorts['repo']>;
   readonly claims: SyncJobPorts['claims'];
   readonly audit: AuditStore;
+  /** Last applied commits and audit records kept when an append failed (the state table). */
+  readonly state: PipelineState;
   /** The app inventories of one cluster. */
   readonly inventory: (cluster: string) => InventoryStore;
   /** Production: EksClusterAccess (the cluster's role, its endpoint and an EKS token) and KubeHttp. */
@@ -147,6 +151,7 @@ export function createSyncHandler(
       },
       secrets: { store: d.secrets(cluster, job), prefix: `plumbline/${cluster.name}/` },
       audit: d.audit,
+      state: d.state,
       publish: async (detail) => {
         const out = await d.events.send(
           new PutEventsCommand({
@@ -228,7 +233,8 @@ function statusReporter(port: CommitStatusPort): NonNullable<SyncJobPorts['repor
 function recordMetrics(metrics: Metrics, result: SyncJobResult, durationMs: number): void {
   if (result.status === 'duplicate') return;
   metrics.addMetric(METRIC.syncDuration, MetricUnit.Milliseconds, durationMs);
-  if (result.outcome === 'failed') metrics.addMetric(METRIC.syncFailed, MetricUnit.Count, 1);
+  if (result.outcome === 'failed' || result.outcome === 'refused')
+    metrics.addMetric(METRIC.syncFailed, MetricUnit.Count, 1);
   else if (result.outcome === 'drift') metrics.addMetric(METRIC.driftDetected, MetricUnit.Count, 1);
   else if (result.status === 'synced') metrics.addMetric(METRIC.syncSucceeded, MetricUnit.Count, 1);
 }
@@ -268,6 +274,7 @@ function productionDeps(): SyncDeps {
       repository: (url) => git.reader(url),
       claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamodb }),
       audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE'), client: dynamodb }),
+      state: new DynamoDbPipelineState({ tableName: stateTable, client: dynamodb }),
       inventory: (cluster) =>
         new DynamoDbInventoryStore({ tableName: stateTable, client: dynamodb }, cluster),
       connect: eksConnector(access),

@@ -90,6 +90,8 @@ export class GitSources {
       ensureCommit: (ref: string, commit: string) => source.ensureCommit(ref, commit),
       readFile: (commit: string, path: string, maxBytes: number) => source.readFile(commit, path, maxBytes),
       readCommit: (commit: string) => source.readCommit(commit),
+      branchHead: (ref: string) => source.resolve(ref),
+      ancestry: (ancestor: string, commit: string, ref: string) => source.ancestry(ancestor, commit, ref),
       materialize: async (commit: string, paths: readonly string[]) => {
         const dir = await mkdtemp(join(tmpdir(), 'plumbline-app-'));
         const [first, ...rest] = paths;

@@ -148,6 +148,8 @@ export class Plumbline extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(5),
+      // It records apps removed from plumbline.yaml as orphaned (#14).
+      environment: { ...environment, AUDIT_TABLE: this.data.auditTable.tableName },
     });
     this.sync = new PlumblineFunction(this, 'Sync', {
       ...common,
@@ -189,12 +191,17 @@ export class Plumbline extends Construct {
     // The audit trail is append-only: records are put, never updated or deleted (docs/adr/0009).
     this.data.auditTable.grant(this.sync.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query');
     this.data.auditKey.grantEncryptDecrypt(this.sync.role);
-    Validations.of(this.sync.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.data.auditTable.node.defaultChild as CfnTable)}.Arn>/index/*]`,
-      reason:
-        'Query on the audit table indexes (byApp, byCommit) is read-only; writes are PutItem on the table alone.',
-    });
+    for (const fn of [this.sync, this.reconcile])
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.data.auditTable.node.defaultChild as CfnTable)}.Arn>/index/*]`,
+        reason:
+          'Query on the audit table indexes (byApp, byCommit) is read-only; writes are PutItem on the table alone.',
+      });
     this.data.stateTable.grantReadWriteData(this.sync.role);
+    // Reconcile reads inventories and marks orphaned apps reported; it appends their audit records.
+    this.data.stateTable.grant(this.reconcile.role, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.data.auditTable.grant(this.reconcile.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query');
+    this.data.auditKey.grantEncryptDecrypt(this.reconcile.role);
     this.sync.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],

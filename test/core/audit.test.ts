@@ -122,6 +122,11 @@ describe('sealRecord', () => {
     ['an empty app', { app: '' }, /app must be a non-empty string/],
     ['an unknown trigger', { trigger: 'cron' as never }, /unknown trigger "cron"/],
     ['an unknown outcome', { outcome: 'ok' as never }, /unknown outcome "ok"/],
+    [
+      'an unknown failure kind',
+      { outcome: 'failed' as const, failure: 'sometimes' as never },
+      /unknown failure "sometimes"/,
+    ],
     ['a bad ts', { ts: 'yesterday' }, /ts "yesterday" is not an ISO time/],
     ['a negative duration', { durationMs: -1 }, /durationMs must be a non-negative integer/],
     ['a bad object id', { changes: [{ id: 'web', action: 'created' as const }] }, /invalid object id "web"/],
@@ -132,6 +137,24 @@ describe('sealRecord', () => {
     ],
   ])('refuses a draft with %s', (_name, overrides, message) => {
     expect(() => sealRecord('prod', draft(overrides), undefined)).toThrow(message);
+  });
+
+  it('keeps failure and reason, and hashes a record without them as before they existed', () => {
+    const failed = sealRecord(
+      'prod',
+      draft({ outcome: 'failed', failure: 'transient', error: 'e' }),
+      undefined,
+    );
+    expect(failed).toMatchObject({ outcome: 'failed', failure: 'transient' });
+    const stale = sealRecord(
+      'prod',
+      draft({ outcome: 'stale', reason: 'x'.repeat(2000), changes: [] }),
+      undefined,
+    );
+    expect(stale.reason).toHaveLength(1024);
+    const plain = Object.keys(JSON.parse(canonicalJson(sealRecord('prod', draft(), undefined))) as object);
+    expect(plain).not.toContain('failure');
+    expect(plain).not.toContain('reason');
   });
 
   it('refuses a cluster name that could be confused in a key', () => {

@@ -16,6 +16,7 @@ import { useDynamoDbLocal } from '../helpers/dynamodb';
 import {
   commitFiles,
   type GitFixture,
+  head,
   makeWorkRepo,
   push,
   startGitFixture,
@@ -198,6 +199,47 @@ describe('webhook → queue → sync, and schedule → queue → sync', () => {
     const forged = githubPush(payload, 'chain-delivery-2', 'not-the-secret');
     expect((await captureOutput(() => webhook(forged))).result.statusCode).toBe(401);
     expect(sqs.commandCalls(SendMessageBatchCommand)).toEqual([]);
+  });
+
+  it('skips a validly signed delivery three commits behind the head: the cluster keeps the head, the record says stale', async () => {
+    const pushOf = (before: string, after: string) => ({
+      ...PUSH,
+      before,
+      after,
+      repository: { ...(PUSH.repository as object), clone_url: url, html_url: url },
+      commits: [],
+      head_commit: null,
+    });
+    const old = await head(work);
+    let before = old;
+    for (const value of ['three', 'four', 'five']) {
+      const after = await commitFiles(work, { 'apps/web/cm.yaml': configMap('web-config', value) }, value);
+      await push(work);
+      // GitHub delivers each push; each is applied in turn.
+      expect(
+        (await captureOutput(() => webhook(githubPush(pushOf(before, after), `push-${value}`)))).result
+          .statusCode,
+      ).toBe(202);
+      before = after;
+    }
+    await deliverQueued();
+    expect(value('web-config')).toBe('five');
+    sqs.resetHistory();
+
+    // A delivery of the push to `old`, three commits behind the head, validly signed: redelivered, or late.
+    const replay = githubPush(pushOf(first, old), 'chain-delivery-replayed');
+    expect((await captureOutput(() => webhook(replay))).result.statusCode).toBe(202);
+    const [message] = await deliverQueued();
+    expect(message).toMatchObject({ app: 'web', commit: old, trigger: 'webhook' });
+    expect(value('web-config')).toBe('five');
+    const [record] = await audit.query({ cluster: 'prod' });
+    expect(record).toMatchObject({
+      app: 'web',
+      commit: old,
+      deliveryId: 'chain-delivery-replayed',
+      outcome: 'stale',
+      reason: expect.stringContaining(`nor a descendant of the last commit applied (${before})`),
+    });
   });
 
   it('checks every app at the branch head on the schedule: drift recorded for a detect-only app, the other synced', async () => {

@@ -345,7 +345,7 @@ describe('functions/sync', () => {
       triggerId,
     });
 
-    it('refuses an unsigned commit: a failed record naming commit and reason, no request to the cluster, no retry', async () => {
+    it('refuses an unsigned commit: a refused record naming commit and reason, no request to the cluster, no retry', async () => {
       const commit = await commitFiles(
         signedWork,
         { 'plumbline.yaml': SIGNED_YAML, 'apps/signed/cm.yaml': configMap('unsigned') },
@@ -357,10 +357,10 @@ describe('functions/sync', () => {
       expect(result).toEqual({ batchItemFailures: [] });
       expect(sandbox.stats().total).toBe(0);
       const [record] = await records();
-      expect(record).toMatchObject({ app: 'signed', commit, outcome: 'failed' });
+      expect(record).toMatchObject({ app: 'signed', commit, outcome: 'refused' });
       expect(record?.error).toBe(`signature refused (unsigned): commit ${commit}: the commit is not signed`);
       expect(record?.who).toEqual({ author: 'Dev Eloper <dev@example.com>' });
-      expect(events()[0]?.detail).toMatchObject({ app: 'signed', outcome: 'failed' });
+      expect(events()[0]?.detail).toMatchObject({ app: 'signed', outcome: 'refused' });
       expect(output).toMatch(/"SyncFailed":1/);
       expect((await invoke(sqsRecord(signedMessage(commit, 'delivery-unsigned'), 2))).result).toEqual({
         batchItemFailures: [],

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { GitSources } from '../../functions/shared/git';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
+import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
 import {
   createStateTable,
   DynamoDbInventoryStore,
@@ -83,6 +84,7 @@ describe('runSyncJob', () => {
       },
       secrets: { store: new JsonFileSecretStore(secretsFile), prefix: 'plumbline/prod/' },
       audit,
+      state: new DynamoDbPipelineState({ tableName: stateTable, client: dynamo.client() }),
       publish: async (detail) => {
         events.push(detail);
       },
@@ -171,21 +173,24 @@ describe('runSyncJob', () => {
     expect(statuses).toEqual([['tick-1', 'failure', 'shop on prod: drift in 1 object(s)']]);
   });
 
-  it('records a refused app (namespace outside the allow-list) as a failed sync without retrying', async () => {
+  it('records a refused app (namespace outside the allow-list) as refused, without retrying', async () => {
     const result = await runSyncJob(
       job('webhook', 'delivery-2'),
       ports,
       { allowedNamespaces: ['elsewhere'], clusterScoped: false },
       new Redactor(),
     );
-    expect(result).toMatchObject({ status: 'failed', outcome: 'failed' });
+    expect(result).toMatchObject({ status: 'failed', outcome: 'refused' });
     const [record] = await audit.query({ cluster: 'prod', limit: 1 });
-    expect(record?.error).toMatch(/namespace "default".*not allowed/);
+    expect(record).toMatchObject({
+      outcome: 'refused',
+      error: expect.stringMatching(/namespace "default".*not allowed/),
+    });
     expect((await audit.query({ cluster: 'prod' })).map((r) => r.seq)).toEqual([3, 2, 1]);
     expect(statuses[1]).toEqual([
       'delivery-2',
       'failure',
-      expect.stringMatching(/^shop on prod: failed: .*namespace "default"/),
+      expect.stringMatching(/^shop on prod: refused: .*namespace "default"/),
     ]);
     expect(statuses[1]![2].length).toBeLessThanOrEqual(140);
   });
@@ -211,7 +216,7 @@ describe('runSyncJob', () => {
     ]);
   });
 
-  it('reports an error status, then throws for a retry, when the job fails for a reason outside the repository', async () => {
+  it('records a transient failure, reports an error status, then throws for a retry', async () => {
     const result = runSyncJob(
       job('webhook', 'delivery-4'),
       {
@@ -232,7 +237,15 @@ describe('runSyncJob', () => {
         'shop on prod: Error: cannot assume the cluster role: AccessDenied; will retry',
       ],
     ]);
-    expect((await audit.query({ cluster: 'prod', limit: 1 }))[0]?.seq).toBe(4);
+    const [record] = await audit.query({ cluster: 'prod', limit: 1 });
+    expect(record).toMatchObject({
+      seq: 5,
+      commit,
+      deliveryId: 'delivery-4',
+      outcome: 'failed',
+      failure: 'transient',
+      error: 'Error: cannot assume the cluster role: AccessDenied',
+    });
   });
   it('passes on what the API server warned of with an apply', async () => {
     const warnings: [string, Record<string, unknown>][] = [];

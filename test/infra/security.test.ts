@@ -89,6 +89,25 @@ describe('PlumblineStack security properties', () => {
     expect(JSON.stringify(all)).not.toMatch(/dynamodb:\*/);
   });
 
+  it('lets the reconcile function append orphaned-app records and read the state table, and nothing more there', () => {
+    const auditId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes !== undefined);
+    const stateId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes === undefined);
+    const reconcile = rolePolicies('Reconcile');
+    const on = (id: string) =>
+      reconcile
+        .filter((s) => JSON.stringify(s.Resource).includes(id))
+        .flatMap(actions)
+        .sort();
+    expect(on(auditId)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    expect(on(stateId)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+    const fn = template.findResources('AWS::Lambda::Function', {
+      Properties: { Role: { 'Fn::GetAtt': [Match.stringLikeRegexp('Reconcile'), 'Arn'] } },
+    });
+    expect(Object.values(fn).map((f) => f.Properties.Environment.Variables.AUDIT_TABLE)).toEqual([
+      { Ref: auditId },
+    ]);
+  });
+
   it('lets the sync role assume only the cluster roles', () => {
     const assume = rolePolicies(syncRole).filter((s) => actions(s).includes('sts:AssumeRole'));
     expect(assume).toHaveLength(1);

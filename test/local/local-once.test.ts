@@ -29,14 +29,15 @@ describe('plumbline local', () => {
       'out-of-band edit',
       'schedule heals drift: scheduled sync synced, replicas back to 2',
       'removed manifest pruned: widgets synced, widget/large deleted',
-      'audit verify: 12 records, head seq 12',
+      'stale delivery skipped: hello@',
+      'audit verify: 14 records, head seq 14',
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');
     // The pushes were delivered by the git server, as a git host delivers them, one line each.
     expect(
       stdout.match(/^push refs\/heads\/main \S+ \(1 commit\): signed webhook \S+ delivered, HTTP 202$/gm),
-    ).toHaveLength(2);
+    ).toHaveLength(3);
     expect(stdout).toMatch(
       /^ok {3}signed webhook delivered: .* X-Hub-Signature-256 verified, 1 app\(s\) enqueued$/m,
     );

@@ -103,6 +103,8 @@ const FIELDS = [
   'ts',
   'durationMs',
   'error',
+  'failure',
+  'reason',
   'counts',
   'truncated',
   'changeCount',

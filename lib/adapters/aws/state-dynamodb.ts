@@ -57,7 +57,7 @@ export async function createStateTable(client: DynamoDBClient, name: string): Pr
   return true;
 }
 
-class StateTable {
+export class StateTable {
   private doc: DynamoDBDocumentClient | undefined;
   constructor(protected readonly options: StateTableOptions) {}
 

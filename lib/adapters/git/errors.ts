@@ -1,3 +1,4 @@
+import { PlumblineError } from '../../core/errors';
 import { oneLine } from '../../core/manifests/errors';
 
 export type GitSourceErrorCode =
@@ -26,7 +27,8 @@ export class GitSourceError extends Error {
 export type GitTreeErrorCode = 'path' | 'submodule' | 'symlink' | 'mode' | 'missing' | 'limit';
 
 /** A tree entry that is refused or over a limit; the message names its path in the repository. */
-export class GitTreeError extends Error {
+export class GitTreeError extends PlumblineError {
+  readonly retryable = false;
   constructor(
     message: string,
     readonly code: GitTreeErrorCode,

@@ -1,3 +1,4 @@
+export { walkAncestry } from './ancestry';
 export {
   authorizationHeader,
   type GitCredential,

@@ -4,6 +4,8 @@ import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as git from 'isomorphic-git';
+import type { Ancestry } from '../../core/pipeline/ports';
+import { walkAncestry } from './ancestry';
 import type { GitCredentials } from './credentials';
 import { changedBetween } from './diff';
 import { GitSourceError, GitTreeError } from './errors';
@@ -124,6 +126,27 @@ export class GitSource {
         'missing-commit',
       );
     }
+  }
+
+  /**
+   * Whether `commit` is `ancestor` or one of its descendants on `ref` (only forward, #14). Both are
+   * fetched through `ref` as ensureCommit does; a walk that ends at the shallow boundary deepens once
+   * and walks again. `unknown` says why it cannot be decided: the caller treats that as "no".
+   */
+  async ancestry(ancestor: string, commit: string, ref: string): Promise<Ancestry> {
+    for (const oid of [commit, ancestor]) {
+      try {
+        await this.ensureCommit(ref, oid);
+      } catch (err: unknown) {
+        if (err instanceof GitSourceError && err.code === 'missing-commit')
+          return { kind: 'unknown', why: err.message };
+        throw err;
+      }
+    }
+    const first = await walkAncestry(this.store, ancestor, commit);
+    if (first.kind !== 'unknown') return first;
+    await this.deepen(ref);
+    return walkAncestry(this.store, ancestor, commit);
   }
 
   /**

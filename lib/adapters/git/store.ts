@@ -62,6 +62,11 @@ export class ObjectStore {
     return object;
   }
 
+  async commitParents(oid: string): Promise<readonly string[]> {
+    const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return commit.parent;
+  }
+
   async commitTree(oid: string): Promise<string> {
     const { commit } = await git.readCommit({ fs, gitdir: this.gitdir, oid, cache: this.cache });
     return commit.tree;

@@ -1,7 +1,9 @@
+import { PlumblineError } from '../../core/errors';
 import { oneLine } from '../../core/manifests/errors';
 
 /** An app that cannot be rendered; one line, naming the path relative to the repository root. */
-export class RenderError extends Error {
+export class RenderError extends PlumblineError {
+  readonly retryable = false;
   constructor(message: string, options?: ErrorOptions) {
     super(oneLine(message), options);
     this.name = 'RenderError';

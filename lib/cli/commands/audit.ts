@@ -183,7 +183,8 @@ export function formatRecords(cluster: string, records: readonly AuditRecord[]):
       clean(r.app),
       clean(r.commit).slice(0, 12) || '-',
       clean(r.trigger),
-      clean(r.outcome),
+      // A failed attempt says whether it is retried (transient) or final (permanent).
+      clean(r.outcome) + (r.failure ? ` (${clean(r.failure)})` : ''),
       changesCell(r),
     ]),
   ];

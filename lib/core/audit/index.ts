@@ -10,10 +10,12 @@ export { type ContentHashKey, contentHash, contentHashes } from './content-hash'
 export { AuditContentionError, AuditRecordError, CanonicalJsonError } from './errors';
 export type { AuditQuery, AuditStore, ScanOptions } from './port';
 export {
+  AUDIT_FAILURES,
   AUDIT_OUTCOMES,
   AUDIT_TRIGGERS,
   type AuditChange,
   type AuditDraft,
+  type AuditFailure,
   type AuditOutcome,
   type AuditRecord,
   type AuditTrigger,

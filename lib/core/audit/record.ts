@@ -10,8 +10,24 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const AUDIT_TRIGGERS = ['webhook', 'schedule', 'manual', 'drift'] as const;
 export type AuditTrigger = (typeof AUDIT_TRIGGERS)[number];
 
-export const AUDIT_OUTCOMES = ['succeeded', 'failed', 'drift', 'progressing'] as const;
+/**
+ * `stale`: a commit behind what the cluster runs, skipped (only forward); `refused`: the policy refused
+ * the commit before any write; `orphaned`: an app no longer declared, its objects left in place.
+ */
+export const AUDIT_OUTCOMES = [
+  'succeeded',
+  'failed',
+  'drift',
+  'progressing',
+  'stale',
+  'refused',
+  'orphaned',
+] as const;
 export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
+
+/** Of a failed attempt: `transient` is retried (a later record follows), `permanent` is not. */
+export const AUDIT_FAILURES = ['transient', 'permanent'] as const;
+export type AuditFailure = (typeof AUDIT_FAILURES)[number];
 
 const ACTIONS: readonly ChangeAction[] = [
   'created',
@@ -60,6 +76,10 @@ export interface AuditDraft {
   readonly ts: string;
   readonly durationMs: number;
   readonly error?: string;
+  /** Set when outcome is `failed`: whether the attempt will be retried. */
+  readonly failure?: AuditFailure;
+  /** Why nothing was applied: a stale commit's head and last applied commit; an orphaned app's fate. */
+  readonly reason?: string;
   readonly changes: readonly AuditChange[];
   /** Counts over the whole change set, also when `changes` was truncated. */
   readonly counts: ChangeCounts;
@@ -176,6 +196,8 @@ export function normalizeDraft(draft: AuditDraft): AuditDraft {
   const commit = optional('commit', draft.commit, 128);
   if (commit !== undefined && /\s/.test(commit))
     throw new AuditRecordError('audit record: commit has whitespace');
+  if (draft.failure !== undefined && !AUDIT_FAILURES.includes(draft.failure))
+    throw new AuditRecordError(`audit record: unknown failure "${String(draft.failure)}"`);
   const who = draft.who ?? {};
   const counts = Object.fromEntries(ACTIONS.map((a) => [a, count(`counts.${a}`, draft.counts?.[a])]));
   return {
@@ -196,6 +218,8 @@ export function normalizeDraft(draft: AuditDraft): AuditDraft {
       typeof draft.durationMs === 'number' ? Math.round(draft.durationMs) : draft.durationMs,
     ),
     error: draft.error === undefined ? undefined : cut(draft.error, MAX_ERROR_LENGTH),
+    failure: draft.failure,
+    reason: draft.reason === undefined ? undefined : cut(draft.reason, MAX_REASON_LENGTH),
     changes: draft.changes.map(normalizeChange),
     counts: counts as ChangeCounts,
     truncated: draft.truncated === true ? true : undefined,

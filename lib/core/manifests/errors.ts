@@ -1,3 +1,5 @@
+import { PlumblineError } from '../errors';
+
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
@@ -12,7 +14,8 @@ export function oneLine(text: string): string {
 }
 
 /** A manifest that cannot be loaded; the message names the file and the 1-based document. */
-export class ManifestError extends Error {
+export class ManifestError extends PlumblineError {
+  readonly retryable = false;
   constructor(message: string, options?: ErrorOptions) {
     super(oneLine(message), options);
     this.name = 'ManifestError';

@@ -1,7 +1,10 @@
+import { PlumblineError } from '../errors';
+
 /** Errors of apply ordering. */
 
 /** The `plumbline.dev/sync-wave` annotation of an object is not an integer. */
-export class InvalidSyncWaveError extends Error {
+export class InvalidSyncWaveError extends PlumblineError {
+  readonly retryable = false;
   readonly subject: string;
   readonly value: unknown;
 

@@ -1,3 +1,5 @@
 export * from './commit-status';
+export * from './errors';
+export * from './orphans';
 export * from './ports';
 export * from './sync-job';

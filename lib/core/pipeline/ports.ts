@@ -44,6 +44,10 @@ export interface SyncJobPorts {
     readFile(commit: string, path: string, maxBytes: number): Promise<Buffer | undefined>;
     /** The raw commit object: its author goes into the audit record, its signature is checked. */
     readCommit(commit: string): Promise<Uint8Array>;
+    /** The commit `ref` points to on the server now (one request). */
+    branchHead(ref: string): Promise<string>;
+    /** Whether `commit` is `ancestor` or descends from it on `ref`, fetching history as needed. */
+    ancestry(ancestor: string, commit: string, ref: string): Promise<Ancestry>;
     /** Writes the files under `paths` at `commit` into a fresh directory; returns it and its cleanup. */
     materialize(
       commit: string,
@@ -56,6 +60,8 @@ export interface SyncJobPorts {
   readonly connect: (job: SyncJob) => Promise<ClusterConnection>;
   readonly secrets: SecretsConfig;
   readonly audit: AuditStore;
+  /** The last commit applied to each app (only forward) and records kept when an append failed. */
+  readonly state: PipelineState;
   readonly publish: (detail: Record<string, unknown>) => Promise<void>;
   /** Milliseconds the invocation has left. */
   readonly remainingMs: () => number;
@@ -82,15 +88,34 @@ export interface ClusterConnection {
 export type CommitState = 'pending' | 'success' | 'failure' | 'error';
 
 export interface SyncJobResult {
-  readonly status: 'synced' | 'drift-checked' | 'failed' | 'duplicate';
+  readonly status: 'synced' | 'drift-checked' | 'failed' | 'stale' | 'duplicate';
   readonly outcome?: AuditDraft['outcome'];
   readonly auditSeq?: number;
 }
 
-/** Another invocation holds the job: SQS should deliver it again later. */
-export class JobBusyError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobBusyError';
-  }
+/**
+ * Whether a commit is another or descends from it. `unknown` (a shallow history, a commit no longer
+ * on the branch) says why it cannot be decided.
+ */
+export type Ancestry =
+  | { readonly kind: 'descendant' }
+  | { readonly kind: 'unrelated' }
+  | { readonly kind: 'unknown'; readonly why: string };
+
+/** An audit draft kept in the state table because its append failed; `key` releases it. */
+export interface KeptDraft {
+  readonly key: string;
+  readonly draft: AuditDraft;
+}
+
+/** The pipeline's own items in the state table (pk `CLUSTER#<cluster>`). */
+export interface PipelineState {
+  /** The commit the last sync that reached the cluster applied to the app (sk `APPLIED#<app>`). */
+  lastApplied(cluster: string, app: string): Promise<string | undefined>;
+  setLastApplied(cluster: string, app: string, commit: string): Promise<void>;
+  /** Keeps a draft whose append failed (sk `OUTBOX#<app>#…`), to be appended before the app's next job. */
+  keep(cluster: string, draft: AuditDraft): Promise<void>;
+  /** The app's kept drafts, oldest first. */
+  kept(cluster: string, app: string): Promise<readonly KeptDraft[]>;
+  release(cluster: string, app: string, key: string): Promise<void>;
 }

@@ -1,20 +1,23 @@
 import type { AuditChange, AuditDraft, AuditWho } from '../audit';
 import { draftFromSync } from '../audit';
+import { isPermanent } from '../errors';
 import { inputsOf } from '../fanout';
 import type { Redactor } from '../redact';
 import type { RenderResult } from '../render';
 import { findApp, loadRepoConfig, type RepoApp } from '../repo-config';
 import { commitAuthor, enforceSignaturePolicy, SignatureError } from '../signatures';
-import { countChanges, detectDrift, inspectApp, type SyncResult, syncApp } from '../sync';
+import { countChanges, detectDrift, inspectApp, PolicyError, syncApp } from '../sync';
 import { commitStatusOf, MAX_STATUS_DESCRIPTION } from './commit-status';
-import {
-  type ClusterConnection,
-  type ClusterPolicy,
-  type CommitState,
-  JobBusyError,
-  type SyncJob,
-  type SyncJobPorts,
-  type SyncJobResult,
+import { JobBusyError, JobConfigError } from './errors';
+import { checkForward } from './forward';
+import { appendKept, appendOrKeep } from './outbox';
+import type {
+  ClusterConnection,
+  ClusterPolicy,
+  CommitState,
+  SyncJob,
+  SyncJobPorts,
+  SyncJobResult,
 } from './ports';
 
 /** Left for the audit record and the event after the sync (of the invocation's time). */
@@ -26,29 +29,6 @@ const RESERVE_MS = 30_000;
  * spend a receive on JobBusyError, and reach the dead-letter queue after about two real attempts.
  */
 const LEASE_MARGIN_MS = 60_000;
-
-/** Errors that come from the repository's content: retrying cannot help, so they are recorded and the job ends. */
-const DETERMINISTIC = new Set([
-  'RepoConfigError',
-  'UnknownAppError',
-  'RenderError',
-  'ManifestError',
-  'PolicyError',
-  'DesiredStateError',
-  'InvalidSyncWaveError',
-  'SecretResolutionError',
-  'GitTreeError',
-  'JobConfigError',
-  // A commit the policy refuses stays refused: recorded once, never retried, never applied.
-  'SignatureError',
-]);
-
-class JobConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JobConfigError';
-  }
-}
 
 function oneLine(err: unknown): string {
   return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!;
@@ -70,12 +50,13 @@ function driftChanges(report: ReturnType<typeof detectDrift>): AuditChange[] {
 }
 
 /**
- * One sync-queue message, end to end: claim it (a redelivery runs once), fetch the commit, verify
+ * One sync-queue message, end to end: claim it (a redelivery runs once), append records kept from
+ * the app's earlier jobs, skip a commit behind the cluster's (only forward), fetch the commit, verify
  * its signature when the repository requires one, read plumbline.yaml and the app's inputs, render,
  * then sync — or, for a scheduled check of a detect-only app, look for drift — write the audit
- * record, publish the outcome, complete the claim and report the commit status. Failures caused by
- * the repository's content are recorded and end the job; others throw so that SQS delivers the
- * message again.
+ * record, publish the outcome, complete the claim and report the commit status. Every attempt ends
+ * in a record: a permanent failure (PlumblineError, not retryable) ends the job; any other is
+ * recorded as transient, then thrown so that SQS delivers the message again.
  */
 export async function runSyncJob(
   job: SyncJob,
@@ -110,6 +91,10 @@ export async function runSyncJob(
   }
 }
 
+type Who = { -readonly [K in keyof AuditWho]: AuditWho[K] };
+/** What an attempt ends with, when it does not throw. */
+type Ended = { readonly draft: AuditDraft; readonly status: SyncJobResult['status'] };
+
 async function runClaimed(
   job: SyncJob,
   ports: SyncJobPorts,
@@ -118,9 +103,10 @@ async function runClaimed(
   report: (state: CommitState, description: string) => Promise<void>,
 ): Promise<SyncJobResult> {
   const started = Date.now();
+  const log = (message: string, attributes: Record<string, unknown>) => ports.warn?.(message, attributes);
   // Filled in as they become known: the author once the commit is read, the signer once verified,
   // the principal once connected (a record of a job that never reached the cluster has none).
-  const who: { -readonly [K in keyof AuditWho]: AuditWho[K] } = {};
+  const who: Who = {};
   const base = () => ({
     app: job.app,
     repo: job.repo,
@@ -128,18 +114,11 @@ async function runClaimed(
     trigger: job.trigger,
     deliveryId: job.triggerId,
     who: { ...who },
-  });
-  const failed = (message: string): AuditDraft => ({
-    ...base(),
-    outcome: 'failed',
     ts: new Date().toISOString(),
     durationMs: Date.now() - started,
-    error: redactor.redact(message),
-    changes: [],
-    counts: countChanges([]),
   });
-  const finish = async (draft: AuditDraft, status: SyncJobResult['status']): Promise<SyncJobResult> => {
-    const record = await ports.audit.append(job.cluster, draft);
+  const finish = async ({ draft, status }: Ended): Promise<SyncJobResult> => {
+    const record = await appendOrKeep(ports.audit, ports.state, job.cluster, draft, log);
     await ports.publish({
       cluster: job.cluster,
       app: job.app,
@@ -147,13 +126,61 @@ async function runClaimed(
       trigger: job.trigger,
       outcome: draft.outcome,
       counts: draft.counts,
-      auditSeq: record.seq,
+      auditSeq: record?.seq,
     });
-    await ports.claims.complete(job.cluster, job.app, job.commit, job.triggerId, record.seq);
+    await ports.claims.complete(job.cluster, job.app, job.commit, job.triggerId, record?.seq);
     const { state, description } = commitStatusOf(job, draft);
     await report(state, description);
-    return { status, outcome: draft.outcome, auditSeq: record.seq };
+    return { status, outcome: draft.outcome, ...(record ? { auditSeq: record.seq } : {}) };
   };
+  let ended: Ended;
+  try {
+    // Records kept when an append failed go first: the app's trail stays in order (#14).
+    await appendKept(ports.audit, ports.state, job.cluster, job.app, log);
+    ended = await attempt(job, ports, policy, redactor, who, base);
+  } catch (err: unknown) {
+    // Every attempt ends in a record: a permanent failure ends the job; a transient one is recorded,
+    // then thrown so that SQS delivers the message again.
+    const permanent = isPermanent(err);
+    const refused = err instanceof PolicyError || err instanceof SignatureError;
+    const message =
+      err instanceof SignatureError
+        ? `signature refused (${err.reason}): ${err.message}`
+        : permanent
+          ? err.message
+          : oneLine(err);
+    const draft: AuditDraft = {
+      ...base(),
+      outcome: refused ? 'refused' : 'failed',
+      ...(refused ? {} : { failure: permanent ? ('permanent' as const) : ('transient' as const) }),
+      error: redactor.redact(message),
+      changes: [],
+      counts: countChanges([]),
+    };
+    if (permanent) return finish({ draft, status: 'failed' });
+    await appendOrKeep(ports.audit, ports.state, job.cluster, draft, log).catch(() => undefined);
+    throw err;
+  }
+  return finish(ended);
+}
+
+/** The job from its commit to a draft: stale, drift-checked or synced; a failure throws. */
+async function attempt(
+  job: SyncJob,
+  ports: SyncJobPorts,
+  policy: ClusterPolicy,
+  redactor: Redactor,
+  who: Who,
+  base: () => Omit<AuditDraft, 'outcome' | 'changes' | 'counts'>,
+): Promise<Ended> {
+  const forward = await checkForward(job, ports.repo, ports.state);
+  if (!forward.forward) {
+    // Nothing is read from the commit and nothing touches the cluster.
+    return {
+      draft: { ...base(), outcome: 'stale', reason: forward.reason, changes: [], counts: countChanges([]) },
+      status: 'stale',
+    };
+  }
   let app: RepoApp;
   let rendered: RenderResult;
   let cleanup: (() => Promise<void>) | undefined;
@@ -177,10 +204,7 @@ async function runClaimed(
     rendered = await ports.render(ports.renderer(app.renderer), tree.dir, app.path);
   } catch (err: unknown) {
     await cleanup?.();
-    if (!(err instanceof Error) || !DETERMINISTIC.has(err.name)) throw err;
-    const message =
-      err instanceof SignatureError ? `signature refused (${err.reason}): ${err.message}` : err.message;
-    return finish(failed(message), 'failed');
+    throw err;
   }
   const allow = { namespaces: policy.allowedNamespaces, clusterScoped: policy.clusterScoped };
   let connection: ClusterConnection;
@@ -201,42 +225,37 @@ async function runClaimed(
         secrets: ports.secrets,
       });
       const changes = driftChanges(detectDrift(app.name, inspection));
-      return await finish(
-        {
+      return {
+        draft: {
           ...base(),
           outcome: changes.length > 0 ? 'drift' : 'succeeded',
-          ts: new Date().toISOString(),
-          durationMs: Date.now() - started,
           changes,
           counts: { ...countChanges([]), skipped: changes.length },
         },
-        'drift-checked',
-      );
+        status: 'drift-checked',
+      };
     }
-    let result: SyncResult;
-    try {
-      result = await syncApp(
-        rendered.manifests,
-        { cluster: connection.cluster, inventory: connection.inventory, secrets: ports.secrets },
-        {
-          app: app.name,
-          namespace: app.namespace,
-          allow,
-          revision: job.commit,
-          prune: app.prune,
-          dryRun: false,
-          force: true,
-          concurrency: 16,
-          wait: app.wait,
-          // Health is checked within the time the invocation has left; the next schedule finishes it (#7).
-          timeoutMs: Math.max(0, Math.min(app.timeoutSeconds * 1000, ports.remainingMs() - RESERVE_MS)),
-          ...(ports.contentHashKey ? { contentHashKey: ports.contentHashKey } : {}),
-        },
-      );
-    } catch (err: unknown) {
-      if (!(err instanceof Error) || !DETERMINISTIC.has(err.name)) throw err;
-      return await finish(failed(err.message), 'failed');
-    }
+    // Before the first write: from here the cluster may hold this commit, even if the apply stops
+    // part-way, and an older commit must not be applied over it (docs/adr/0017).
+    await ports.state.setLastApplied(job.cluster, job.app, job.commit);
+    const result = await syncApp(
+      rendered.manifests,
+      { cluster: connection.cluster, inventory: connection.inventory, secrets: ports.secrets },
+      {
+        app: app.name,
+        namespace: app.namespace,
+        allow,
+        revision: job.commit,
+        prune: app.prune,
+        dryRun: false,
+        force: true,
+        concurrency: 16,
+        wait: app.wait,
+        // Health is checked within the time the invocation has left; the next schedule finishes it (#7).
+        timeoutMs: Math.max(0, Math.min(app.timeoutSeconds * 1000, ports.remainingMs() - RESERVE_MS)),
+        ...(ports.contentHashKey ? { contentHashKey: ports.contentHashKey } : {}),
+      },
+    );
     const warned = result.changes.flatMap((c) =>
       c.warnings && c.warnings.length > 0 ? [{ object: c.subject, warnings: c.warnings }] : [],
     );
@@ -256,7 +275,11 @@ async function runClaimed(
       redactor,
       ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
     });
-    return await finish(draft, result.ok ? 'synced' : 'failed');
+    return {
+      // A sync that ran to its end with failed objects is not retried: the next schedule tries again.
+      draft: draft.outcome === 'failed' ? { ...draft, failure: 'permanent' } : draft,
+      status: result.ok ? 'synced' : 'failed',
+    };
   } finally {
     await connection.close();
     await cleanup?.();

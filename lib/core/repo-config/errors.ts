@@ -1,4 +1,5 @@
 /** Errors of the repository config, plumbline.yaml. */
+import { PlumblineError } from '../errors';
 import { oneLine } from '../manifests/errors';
 
 /** One mistake in plumbline.yaml: `path` is the field path, e.g. `apps[2].namespace` ('' for the file). */
@@ -12,7 +13,8 @@ export interface RepoConfigIssue {
  * mistake (`plumbline.yaml: apps[2].namespace: invalid DNS label "Bad_NS"`); every mistake found is
  * in `issues`, in document order as far as it is known.
  */
-export class RepoConfigError extends Error {
+export class RepoConfigError extends PlumblineError {
+  readonly retryable = false;
   readonly file: string;
   readonly issues: readonly RepoConfigIssue[];
 
@@ -25,7 +27,8 @@ export class RepoConfigError extends Error {
 }
 
 /** `--app NAME` names no app of plumbline.yaml. */
-export class UnknownAppError extends Error {
+export class UnknownAppError extends PlumblineError {
+  readonly retryable = false;
   readonly app: string;
 
   constructor(file: string, app: string, known: readonly string[]) {

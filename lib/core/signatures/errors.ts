@@ -1,10 +1,12 @@
+import { PlumblineError } from '../errors';
 import { oneLine } from '../manifests/errors';
 
 /** Why a commit's signature is refused. */
 export type SignatureRefusal = 'unsigned' | 'unknown-key' | 'bad-signature' | 'unsupported';
 
 /** A commit refused by the signature policy: the commit id and a one-line reason. */
-export class SignatureError extends Error {
+export class SignatureError extends PlumblineError {
+  readonly retryable = false;
   constructor(
     readonly commit: string,
     readonly reason: SignatureRefusal,

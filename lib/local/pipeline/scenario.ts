@@ -23,7 +23,8 @@ const WIDGET = '/apis/example.com/v1/namespaces/default/widgets/large';
 /**
  * `plumbline local --once` (#8): initial sync → push → the signed webhook the git server delivers
  * for it (and a forged copy refused) → its sync → out-of-band edit → the schedule heals it → a
- * removed manifest is pruned → the audit chain verifies. Stops at the first step that does not hold.
+ * removed manifest is pruned → the first push's delivery, replayed after a newer one, is skipped as
+ * stale (#14) → the audit chain verifies. Stops at the first step that does not hold.
  */
 export async function runScenario(
   session: LocalSession,
@@ -166,6 +167,33 @@ export async function runScenario(
         'removed manifest pruned',
         widgets?.status === 'synced' && gone,
         `widgets ${widgets?.status ?? 'not synced'}, widget/large ${gone ? 'deleted' : 'still there'}`,
+      )
+    )
+      return false;
+
+    // Only forward: a validly signed delivery of an older push (GitHub's Redeliver) must not roll back.
+    writeFileSync(
+      file,
+      readFileSync(file, 'utf8').replace(/GREETING: .*/, 'GREETING: hello for the third time'),
+    );
+    const third = await session.work.commitAndPush('hello: a third greeting');
+    await session.webhooks.waitFor(third.after);
+    await session.queue.drained();
+    mark = syncs.length;
+    const replayed = await postGithubWebhook(
+      session.info.webhookUrl,
+      'push',
+      delivery.body,
+      githubSignature(session.info.webhookSecret, delivery.body),
+    );
+    await session.queue.drained();
+    const skipped = since(mark).find((s) => s.job.app === 'hello');
+    const greeting = ((await get(CONFIGMAP)).body as { data?: Record<string, string> }).data?.GREETING;
+    if (
+      !step(
+        'stale delivery skipped',
+        replayed.status === 202 && skipped?.status === 'stale' && greeting === 'hello for the third time',
+        `hello@${pushed.after.slice(0, 12)} redelivered after ${third.after.slice(0, 12)}: ${skipped?.status ?? 'not run'}, live GREETING "${greeting ?? ''}"`,
       )
     )
       return false;

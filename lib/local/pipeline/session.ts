@@ -6,8 +6,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GitSources } from '../../../functions/shared/git';
 import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { createAuditTable } from '../../adapters/aws/audit-table';
+import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { createStateTable } from '../../adapters/aws/state-dynamodb';
-import { type ClusterPolicy, runSyncJob, type SyncJob } from '../../core/pipeline';
+import { type ClusterPolicy, reportOrphans, runSyncJob, type SyncJob } from '../../core/pipeline';
 import { Redactor } from '../../core/redact';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../dynamodb';
 import { type GitPush, startGitServer } from '../git-server';
@@ -190,6 +191,16 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
           trigger: 'schedule',
           triggerId: id,
         });
+      // As the reconcile function does: apps removed from plumbline.yaml are reported as orphaned.
+      await reportOrphans(
+        {
+          state: new DynamoDbPipelineState({ tableName: stateTable, client }),
+          audit,
+          warn: (message, attributes) => options.log(`warning: ${message} ${JSON.stringify(attributes)}`),
+        },
+        new Map([[LOCAL_CLUSTER, new Set(apps.map((a) => a.name))]]),
+        { triggerId: id, repo: gitRemote, commit: head },
+      );
       return apps.length;
     };
     const info: LocalInfo = {

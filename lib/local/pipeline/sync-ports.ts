@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
 import type { GitSources } from '../../../functions/shared/git';
 import type { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
+import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../../adapters/aws/state-dynamodb';
 import { KubeHttp, KubernetesCluster } from '../../adapters/kubernetes';
 import { rendererFor } from '../../adapters/renderers';
@@ -44,6 +45,7 @@ export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts
     },
     secrets: { store: new JsonFileSecretStore(o.secretsFile), prefix: `plumbline/${o.cluster}/` },
     audit: o.audit,
+    state: new DynamoDbPipelineState(table),
     publish: async (detail) => o.publish(detail),
     // No Lambda deadline locally: a generous budget for health waits.
     remainingMs: () => 15 * 60_000,

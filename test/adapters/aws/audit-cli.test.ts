@@ -1,5 +1,6 @@
 import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDbAuditStore } from '../../../lib/adapters/aws/audit-dynamodb';
+import { formatRecords } from '../../../lib/cli/commands/audit';
 import type { AuditDraft } from '../../../lib/core/audit';
 import { runCli } from '../../helpers/cli';
 import { useDynamoDbLocal } from '../../helpers/dynamodb';
@@ -57,6 +58,28 @@ describe('plumbline audit', () => {
     expect(lines[2]).toMatch(
       /^2\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+blog\s+ffffffffffff\s+schedule\s+failed\s+1 configured, 1 deleted$/,
     );
+  });
+
+  it('shows whether a failed attempt is retried beside its outcome, and a stale one as stale', () => {
+    const base = {
+      cluster: 'prod',
+      app: 'shop',
+      commit: 'a'.repeat(40),
+      trigger: 'webhook' as const,
+      who: {},
+      ts: '2026-12-07T09:00:00.000Z',
+      durationMs: 1,
+      changes: [],
+      counts: { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 },
+      prevHash: '0'.repeat(64),
+      hash: '0'.repeat(64),
+    };
+    const out = formatRecords('prod', [
+      { ...base, seq: 2, outcome: 'stale', reason: 'behind' },
+      { ...base, seq: 1, outcome: 'failed', failure: 'transient', error: 'throttled' },
+    ]);
+    expect(out).toMatch(/^2\s.*\swebhook\s+stale\s+no changes$/m);
+    expect(out).toMatch(/^1\s.*\swebhook\s+failed \(transient\)\s+no changes$/m);
   });
 
   it('filters by app and commit and prints JSON with -o json', async () => {

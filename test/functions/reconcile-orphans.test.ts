@@ -1,0 +1,115 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createReconcileHandler, type ReconcileDeps } from '../../functions/reconcile';
+import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
+import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
+import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
+import { parseId } from '../../lib/core/manifests/object';
+import { useDynamoDbLocal } from '../helpers/dynamodb';
+import { captureOutput, DEPLOYMENT, REPO, REPO_CONFIG, scheduledEvent } from './events';
+
+const dynamo = useDynamoDbLocal();
+const sqsMock = mockClient(SQSClient);
+const HEAD = 'a'.repeat(40);
+const OTHER = 'https://gitlab.com/acme/other-config.git';
+const GONE_IDS = ['rbac.authorization.k8s.io/ClusterRoleBinding//gone-admin', '/ConfigMap/apps/gone-config'];
+
+/**
+ * An app removed from plumbline.yaml (finding 4, second half): its inventory stays in the state
+ * table, and the next reconcile reports it once, on DynamoDB Local.
+ */
+describe('functions/reconcile (orphaned apps)', () => {
+  let stateTable: string;
+  let audit: DynamoDbAuditStore;
+  let clock = Date.parse('2026-12-07T08:00:00Z');
+  const inventory = (cluster: string) =>
+    new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client(), now: () => clock }, cluster);
+
+  beforeAll(async () => {
+    stateTable = `state-orphans-${process.pid}`;
+    await createStateTable(dynamo.client(), stateTable);
+    audit = new DynamoDbAuditStore({ tableName: await dynamo.newAuditTable(), client: dynamo.client() });
+    // web is still declared; gone was removed from plumbline.yaml; empty holds nothing.
+    await inventory('prod').save('web', 'apps', [parseId('/ConfigMap/apps/web-config')], { dryRun: false });
+    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
+    await inventory('prod').save('empty', 'apps', [], { dryRun: false });
+  });
+  beforeEach(() => {
+    sqsMock.reset();
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+  afterAll(() => sqsMock.restore());
+
+  function handlerWith(overrides: Partial<ReconcileDeps> = {}) {
+    return createReconcileHandler(() => ({
+      deployment: DEPLOYMENT,
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/111111111111/plumbline.fifo',
+      sqs: new SQSClient({ region: 'eu-west-1' }),
+      branchHead: async () => HEAD,
+      repoConfig: { load: async () => REPO_CONFIG },
+      orphans: {
+        state: new DynamoDbPipelineState({ tableName: stateTable, client: dynamo.client() }),
+        audit,
+      },
+      logger: new Logger({ serviceName: 'plumbline' }),
+      ...overrides,
+    }));
+  }
+  const orphanRecords = async () =>
+    (await audit.query({ cluster: 'prod' })).filter((r) => r.outcome === 'orphaned');
+
+  it('records an app no longer declared as orphaned, listing its objects, which stay in place', async () => {
+    const { result, output } = await captureOutput(() => handlerWith()(scheduledEvent('tick-1')));
+    expect(result).toEqual({ enqueued: 3, failedRepositories: [], orphaned: 1 });
+    const records = await orphanRecords();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      app: 'gone',
+      repo: REPO,
+      commit: HEAD,
+      trigger: 'schedule',
+      deliveryId: 'tick-1',
+      outcome: 'orphaned',
+      counts: { skipped: 2, deleted: 0 },
+      reason: expect.stringContaining(
+        'its 2 objects are left in place, and plumbline prune-app removes them',
+      ),
+    });
+    expect(records[0]?.changes.map((c) => [c.id, c.action, c.reason])).toEqual(
+      [...GONE_IDS].sort().map((id) => [id, 'skipped', 'orphaned: left in place']),
+    );
+    expect(output).toContain('app orphaned');
+  });
+
+  it('reports it once, not on every tick, and again after the app came back and was removed again', async () => {
+    await captureOutput(() => handlerWith()(scheduledEvent('tick-2')));
+    expect(await orphanRecords()).toHaveLength(1);
+    // Declared again and synced: the inventory is saved anew. Then removed again.
+    clock += 60_000;
+    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
+    const { result } = await captureOutput(() => handlerWith()(scheduledEvent('tick-3')));
+    expect(result).toMatchObject({ orphaned: 1 });
+    expect((await orphanRecords()).map((r) => r.deliveryId)).toEqual(['tick-3', 'tick-1']);
+  });
+
+  it('reports nothing while a repository cannot be read: its apps would look orphaned', async () => {
+    clock += 60_000;
+    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
+    const deployment = {
+      ...DEPLOYMENT,
+      repositories: [...DEPLOYMENT.repositories, { url: OTHER, branch: 'main', provider: 'gitlab' as const }],
+    };
+    const { result } = await captureOutput(() =>
+      handlerWith({
+        deployment,
+        branchHead: async (url) => {
+          if (url === OTHER) throw new Error('503');
+          return HEAD;
+        },
+      })(scheduledEvent('tick-4')),
+    );
+    expect(result).toEqual({ enqueued: 3, failedRepositories: [OTHER] });
+    expect(await orphanRecords()).toHaveLength(2);
+  });
+});
