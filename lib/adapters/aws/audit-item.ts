@@ -108,6 +108,7 @@ const FIELDS = [
   'changeCount',
   'prevHash',
   'hash',
+  'mac',
 ] as const satisfies readonly Exclude<keyof AuditRecord, 'cluster' | 'seq' | 'changes'>[];
 
 /**
