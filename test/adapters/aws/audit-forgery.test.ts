@@ -10,6 +10,7 @@ import { encodeItem, skOf } from '../../../lib/adapters/aws/audit-item';
 import {
   type AuditDraft,
   type AuditRecord,
+  checkpointMacMessage,
   HmacAuditMac,
   recordMacMessage,
   sealRecord,
@@ -219,7 +220,6 @@ describe('audit verify against a writer with table access', () => {
     const forgedArgs = [...args.slice(0, -1), other.path];
     // A checkpoint claiming seq 9, signed with another key: it must not count as a truncation either.
     const forged = { cluster: 'prod', seq: 9, hash: 'f'.repeat(64), time: new Date().toISOString() };
-    const { checkpointMacMessage } = await import('../../../lib/core/audit');
     writeFileSync(
       join(where, 'prod', `000000000009-${'f'.repeat(64)}.json`),
       JSON.stringify({ ...forged, mac: await other.mac.mac(checkpointMacMessage(forged)) }),
