@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
+import type { CheckpointRun } from '../lib/core/audit';
+import { auditCheckpointer } from './shared/checkpoints';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
 import { SERVICE_NAME } from './shared/metric-names';
@@ -15,6 +17,8 @@ export interface ReconcileDeps {
   readonly sqs: SQSClient;
   readonly repoConfig: RepoConfigSource;
   readonly branchHead: BranchHead;
+  /** Signs and stores each cluster's audit chain head that moved (ADR 0018); production: checkpoints.ts. */
+  readonly checkpoint?: (clusters: readonly string[]) => Promise<CheckpointRun>;
   readonly logger?: Logger;
 }
 
@@ -73,6 +77,12 @@ export function createReconcileHandler(
     }
     const enqueued = await enqueue(d.sqs, d.queueUrl, messages);
     logger.info('drift checks enqueued', { enqueued, failedRepositories });
+    if (d.checkpoint) {
+      // A checkpoint that fails is logged, not retried: the next tick checkpoints the head it finds.
+      const run = await d.checkpoint([...clusters]);
+      for (const f of run.failed) logger.error('audit checkpoint not written', { ...f });
+      if (run.written.length > 0) logger.info('audit checkpoints written', { clusters: run.written });
+    }
     if (failedRepositories.length === d.deployment.repositories.length && failedRepositories.length > 0) {
       // Every repository failed: fail the invocation so EventBridge retries and the error metric shows it.
       throw new Error(`no repository could be read (${failedRepositories.length})`);
@@ -94,6 +104,11 @@ function productionDeps(): ReconcileDeps {
       sqs: traced(new SQSClient({})),
       repoConfig: git.repoConfig,
       branchHead: git.branchHead,
+      checkpoint: auditCheckpointer({
+        auditTable: requiredEnv('AUDIT_TABLE'),
+        macKeyArn: requiredEnv('AUDIT_MAC_KEY_ARN'),
+        checkpoints: requiredEnv('AUDIT_CHECKPOINTS'),
+      }),
     };
   })();
   return production;
