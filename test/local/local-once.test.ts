@@ -29,7 +29,7 @@ describe('plumbline local', () => {
       'out-of-band edit',
       'schedule heals drift: scheduled sync synced, replicas back to 2',
       'removed manifest pruned: widgets synced, widget/large deleted',
-      'audit verify: 12 records, head seq 12',
+      'audit verify: 12 records, head seq 12, each MAC valid, checkpointed at seq 12',
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');

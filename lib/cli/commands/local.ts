@@ -110,6 +110,8 @@ export async function localCommand(args: string[], io: CliIo): Promise<number> {
         `webhook secret:    ${info.webhookSecret}`,
         `kubeconfig:        ${info.kubeconfig}`,
         `audit table:       ${info.auditTable} at ${info.dynamodbEndpoint} (cluster ${info.cluster})`,
+        `audit key file:    ${info.auditKeyFile}   (random for this run: record MACs and Secret hashes)`,
+        `audit checkpoints: ${info.auditCheckpoints}`,
         'written to:        .plumbline/local.json',
         ...tryLines(info),
         '',
