@@ -1,12 +1,17 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GenerateMacCommand, KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
+import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
 import { generateKeyFile } from '../../../lib/adapters/audit/key-file';
 import { DynamoDbAuditStore } from '../../../lib/adapters/aws/audit-dynamodb';
 import { encodeItem, skOf } from '../../../lib/adapters/aws/audit-item';
+import { KmsAuditMac } from '../../../lib/adapters/aws/audit-kms-mac';
 import {
   type AuditDraft,
   type AuditRecord,
@@ -77,14 +82,12 @@ async function rewrite(
       : oldMac !== undefined && i < chain.length
         ? { ...sealed, mac: oldMac }
         : sealed;
-    await db
-      .client()
-      .send(
-        new PutItemCommand({
-          TableName: table,
-          Item: marshall(encodeItem(withMac, false), { removeUndefinedValues: true }),
-        }),
-      );
+    await db.client().send(
+      new PutItemCommand({
+        TableName: table,
+        Item: marshall(encodeItem(withMac, false), { removeUndefinedValues: true }),
+      }),
+    );
     out.push(withMac);
     head = { seq: sealed.seq, hash: sealed.hash };
   }
@@ -313,5 +316,67 @@ describe('plumbline audit keygen and the key flags', () => {
     const run = await verify(['--endpoint', db.endpoint(), '--key-file', loose]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/is readable by others \(mode 644\): chmod 600 it/);
+  });
+});
+
+describe('audit verify and checkpoint with a deployment KMS key and S3 checkpoints', () => {
+  const kms = mockClient(KMSClient);
+  const s3 = mockClient(S3Client);
+  const KEY = 'arn:aws:kms:us-east-1:111122223333:key/0b3a3b4e-1111-2222-3333-444455556666';
+  const secret = randomBytes(32);
+  const objects = new Map<string, string>();
+  beforeEach(() => {
+    objects.clear();
+    kms.on(GenerateMacCommand).callsFake((input: { Message: Uint8Array }) => ({
+      Mac: createHmac('sha256', secret).update(input.Message).digest(),
+    }));
+    kms.on(VerifyMacCommand).callsFake((input: { Message: Uint8Array; Mac: Uint8Array }) => {
+      if (Buffer.from(input.Mac).equals(createHmac('sha256', secret).update(input.Message).digest()))
+        return { MacValid: true };
+      throw Object.assign(new Error('invalid'), { name: 'KMSInvalidMacException' });
+    });
+    s3.on(PutObjectCommand).callsFake((input: { Key: string; Body: string }) => {
+      objects.set(input.Key, String(input.Body));
+      return {};
+    });
+    s3.on(ListObjectVersionsCommand).callsFake((input: { Prefix: string }) => ({
+      IsTruncated: false,
+      Versions: [...objects.keys()]
+        .filter((k) => k.startsWith(input.Prefix))
+        .map((Key) => ({ Key, VersionId: 'v1' })),
+    }));
+    s3.on(GetObjectCommand).callsFake((input: { Key: string }) => ({
+      Body: { transformToString: async () => objects.get(input.Key) ?? '' },
+    }));
+  });
+  afterAll(() => {
+    kms.restore();
+    s3.restore();
+  });
+
+  it('verifies records MAC’d in KMS against the bucket, and fails once the newest is deleted', async () => {
+    const table = await db.newAuditTable();
+    const mac = new KmsAuditMac({ keyId: KEY, client: new KMSClient({ region: 'us-east-1' }) });
+    const store = new DynamoDbAuditStore({ tableName: table, client: db.client(), mac });
+    for (let n = 1; n <= 3; n++) await store.append('prod', draft(n));
+    const args = ['--table', table, '--endpoint', db.endpoint(), '--kms-key', KEY, '--region', 'us-east-1'];
+    const where = ['--checkpoints', 's3://audit-checkpoints/checkpoints'];
+    expect((await runCli(['audit', 'checkpoint', '--cluster', 'prod', ...args, ...where])).code).toBe(0);
+    expect([...objects.keys()]).toEqual([
+      expect.stringMatching(/^checkpoints\/prod\/000000000003-[0-9a-f]{64}\.json$/),
+    ]);
+    const ok = await verify(args, ...where);
+    expect(ok.code).toBe(0);
+    expect(kms).toHaveReceivedCommandWith(VerifyMacCommand, { KeyId: KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    await db
+      .client()
+      .send(
+        new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'CLUSTER#prod' }, sk: { S: skOf(3) } } }),
+      );
+    const run = await verify(args, ...where, '-o', 'json');
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      ok: false,
+      broken: { seq: 3, reason: 'checkpoint-missing' },
+    });
   });
 });
