@@ -68,6 +68,8 @@ export class S3CheckpointStore implements CheckpointStore {
           Body: `${JSON.stringify(checkpoint)}\n`,
           ContentType: 'application/json',
           IfNoneMatch: '*',
+          // A bucket with default Object Lock retention refuses a put without a checksum header.
+          ChecksumAlgorithm: 'SHA256',
         }),
       );
       return true;
@@ -102,11 +104,8 @@ export class S3CheckpointStore implements CheckpointStore {
         const parsed = v.Key ? parseCheckpointName(v.Key.slice(prefix.length)) : undefined;
         // Anything else under the prefix is not a checkpoint; verify reports none it cannot place.
         if (!parsed || !v.Key) continue;
-        refs.push({
-          cluster,
-          ...parsed,
-          location: `s3://${this.options.bucket}/${v.Key}?versionId=${v.VersionId}`,
-        });
+        const version = v.VersionId ? `?versionId=${encodeURIComponent(v.VersionId)}` : '';
+        refs.push({ cluster, ...parsed, location: `s3://${this.options.bucket}/${v.Key}${version}` });
       }
       keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
@@ -123,7 +122,7 @@ export class S3CheckpointStore implements CheckpointStore {
         new GetObjectCommand({
           Bucket: this.options.bucket,
           Key: key,
-          ...(versionId && versionId !== 'undefined' ? { VersionId: versionId } : {}),
+          ...(versionId ? { VersionId: versionId } : {}),
         }),
       );
       return parseCheckpoint((await out.Body?.transformToString('utf8')) ?? '', ref);

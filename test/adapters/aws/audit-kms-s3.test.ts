@@ -110,6 +110,7 @@ describe('S3CheckpointStore', () => {
     expect(put).toMatchObject({
       Bucket: 'cp',
       Key: `audit/prod/000000000007-${'e'.repeat(64)}.json`,
+      ChecksumAlgorithm: 'SHA256',
       IfNoneMatch: '*',
     });
     const written = JSON.parse(String(put.Body)) as { mac: string; time: string };
