@@ -56,6 +56,7 @@ function tryLines(info: LocalInfo): string[] {
     `try:               git clone ${info.gitRemote} ${clone}   # then edit, commit and push (README: Quick start)`,
     `                   ${kubectlCommand()} --kubeconfig ${info.kubeconfig} get configmaps,deployments`,
     `                   npx plumbline audit query --cluster ${info.cluster} --table ${info.auditTable} --endpoint ${info.dynamodbEndpoint}`,
+    `                   npx plumbline audit verify --cluster ${info.cluster} --table ${info.auditTable} --endpoint ${info.dynamodbEndpoint} --key-file ${info.auditKeyFile} --checkpoints ${info.auditCheckpoints}`,
   ];
 }
 
