@@ -118,6 +118,8 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
     );
     // Random per run, like a deployment's keys: never a constant a reader of the code could use.
     const auditKey = generateKeyFile(join(temp, 'audit-key.json'));
+    // Made now, so that `audit verify --checkpoints` works before the first checkpoint.
+    mkdirSync(join(temp, 'checkpoints'), { mode: 0o700 });
     const checkpoints = new DirCheckpointStore(join(temp, 'checkpoints'));
     const audit = new DynamoDbAuditStore({ tableName: auditTable, client, mac: auditKey.mac });
     const kubeconfigPath = options.clusterKubeconfig ?? sandbox?.kubeconfigPath ?? '';
