@@ -54,7 +54,13 @@ export class AuditOutbox {
     return text
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as AuditDraft);
+      .map((line, i) => {
+        try {
+          return JSON.parse(line) as AuditDraft;
+        } catch (err: unknown) {
+          throw new Error(`audit outbox ${this.file}: line ${i + 1} is not JSON`, { cause: err });
+        }
+      });
   }
 
   keep(draft: AuditDraft): void {
