@@ -11,6 +11,7 @@ import {
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditDraft, AuditStore } from '../core/audit';
+import { AuditOutboxError } from './errors';
 
 /** $PLUMBLINE_AUDIT_OUTBOX, else ~/.plumbline/audit-outbox. */
 export function defaultOutboxDir(): string {
@@ -58,7 +59,7 @@ export class AuditOutbox {
         try {
           return JSON.parse(line) as AuditDraft;
         } catch (err: unknown) {
-          throw new Error(`audit outbox ${this.file}: line ${i + 1} is not JSON`, { cause: err });
+          throw new AuditOutboxError(`audit outbox ${this.file}: line ${i + 1} is not JSON`, { cause: err });
         }
       });
   }

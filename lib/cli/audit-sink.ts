@@ -1,6 +1,7 @@
 import type { AuditDraft } from '../core/audit';
 import type { SyncResult } from '../core/sync';
 import type { AuditKeyFlags } from './audit-options';
+import { AuditUnavailableError, UsageError } from './errors';
 
 export interface AuditFlags extends AuditKeyFlags {
   readonly 'audit-table'?: string;
@@ -27,14 +28,6 @@ export interface SyncAudit {
   close(): void;
 }
 
-/** Thrown before the first request to the cluster: the sync is refused and nothing changes. */
-export class AuditUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'AuditUnavailableError';
-  }
-}
-
 const RETRY_DELAYS_MS = [250, 1000];
 
 /**
@@ -53,7 +46,6 @@ export async function prepareSyncAudit(flags: AuditFlags): Promise<SyncAudit | u
     audit,
     options,
     { AuditOutbox, defaultOutboxDir },
-    { UsageError },
   ] = await Promise.all([
     import('../adapters/aws/audit-dynamodb.js'),
     import('../adapters/aws/audit-errors.js'),
@@ -61,7 +53,6 @@ export async function prepareSyncAudit(flags: AuditFlags): Promise<SyncAudit | u
     import('./commands/audit.js'),
     import('./audit-options.js'),
     import('./audit-outbox.js'),
-    import('./errors.js'),
   ]);
   if (flags.cluster === undefined)
     throw new UsageError('--audit-table needs --cluster C: the chain it appends to');
