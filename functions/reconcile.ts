@@ -1,13 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { ScheduledEvent } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
+import { KmsAuditMac } from '../lib/adapters/aws/audit-kms-mac';
 import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
-import type { AuditStore } from '../lib/core/audit';
+import type { AuditStore, CheckpointRun } from '../lib/core/audit';
 // From its file: the pipeline's index would bring the sync engine into this bundle.
 import { type OrphanState, reportOrphans } from '../lib/core/pipeline/orphans';
+import { auditCheckpointer } from './shared/checkpoints';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
 import { SERVICE_NAME } from './shared/metric-names';
@@ -23,6 +26,8 @@ export interface ReconcileDeps {
   readonly branchHead: BranchHead;
   /** Where apps removed from plumbline.yaml are found (inventories) and reported (#14). */
   readonly orphans?: { readonly state: OrphanState; readonly audit: AuditStore };
+  /** Signs and stores each cluster's audit chain head that moved (ADR 0018); production: checkpoints.ts. */
+  readonly checkpoint?: (clusters: readonly string[]) => Promise<CheckpointRun>;
   readonly logger?: Logger;
 }
 
@@ -88,6 +93,12 @@ export function createReconcileHandler(
     }
     const enqueued = await enqueue(d.sqs, d.queueUrl, messages);
     logger.info('drift checks enqueued', { enqueued, failedRepositories });
+    if (d.checkpoint) {
+      // A checkpoint that fails is logged, not retried: the next tick checkpoints the head it finds.
+      const run = await d.checkpoint([...clusters]);
+      for (const f of run.failed) logger.error('audit checkpoint not written', { ...f });
+      if (run.written.length > 0) logger.info('audit checkpoints written', { clusters: run.written });
+    }
     if (failedRepositories.length === d.deployment.repositories.length && failedRepositories.length > 0) {
       // Every repository failed: fail the invocation so EventBridge retries and the error metric shows it.
       throw new Error(`no repository could be read (${failedRepositories.length})`);
@@ -120,8 +131,20 @@ function productionDeps(): ReconcileDeps {
       branchHead: git.branchHead,
       orphans: {
         state: new DynamoDbPipelineState({ tableName: requiredEnv('STATE_TABLE'), client: dynamodb }),
-        audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE'), client: dynamodb }),
+        audit: new DynamoDbAuditStore({
+          tableName: requiredEnv('AUDIT_TABLE'),
+          client: dynamodb,
+          mac: new KmsAuditMac({
+            keyId: requiredEnv('AUDIT_MAC_KEY_ARN'),
+            client: traced(new KMSClient({})),
+          }),
+        }),
       },
+      checkpoint: auditCheckpointer({
+        auditTable: requiredEnv('AUDIT_TABLE'),
+        macKeyArn: requiredEnv('AUDIT_MAC_KEY_ARN'),
+        checkpoints: requiredEnv('AUDIT_CHECKPOINTS'),
+      }),
     };
   })();
   return production;

@@ -2,9 +2,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
+import { KmsAuditMac } from '../lib/adapters/aws/audit-kms-mac';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
 import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
@@ -273,7 +275,12 @@ function productionDeps(): SyncDeps {
       deployment,
       repository: (url) => git.reader(url),
       claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamodb }),
-      audit: new DynamoDbAuditStore({ tableName: requiredEnv('AUDIT_TABLE'), client: dynamodb }),
+      audit: new DynamoDbAuditStore({
+        tableName: requiredEnv('AUDIT_TABLE'),
+        client: dynamodb,
+        // Each record is MAC'd in KMS: the role may GenerateMac, never read the key (ADR 0018).
+        mac: new KmsAuditMac({ keyId: requiredEnv('AUDIT_MAC_KEY_ARN'), client: traced(new KMSClient({})) }),
+      }),
       state: new DynamoDbPipelineState({ tableName: stateTable, client: dynamodb }),
       inventory: (cluster) =>
         new DynamoDbInventoryStore({ tableName: stateTable, client: dynamodb }, cluster),

@@ -94,7 +94,15 @@ const COVERAGE: Record<string, Coverage> = {
   // The audit trail
   'plumbline audit init --table plumbline-audit': { run: AUDIT },
   'plumbline audit query --cluster prod --app web --since 24h': { run: AUDIT },
-  'plumbline audit verify --cluster prod': { run: AUDIT },
+  'plumbline audit keygen': { run: AUDIT },
+  'plumbline audit checkpoint --cluster prod --checkpoints /tmp/audit-checkpoints': { run: AUDIT },
+  'plumbline audit verify --cluster prod --checkpoints /tmp/audit-checkpoints': { run: AUDIT },
+  'plumbline audit verify --cluster <name> --table <AuditTableName> --kms-key <AuditMacKeyArn> --checkpoints <AuditCheckpoints>':
+    {
+      // The deployment's KMS key and bucket, through aws-sdk-client-mock, with the CLI in-process.
+      test: 'test/adapters/aws/audit-forgery.test.ts',
+      evidence: [/'--kms-key', KEY/, /'--checkpoints', 's3:\/\/audit-checkpoints\/checkpoints'/],
+    },
   'aws dynamodb query': { same: 'plumbline audit init --table plumbline-audit' },
   'aws dynamodb query --table-name plumbline-audit --key-condition-expression \'pk = :pk\' --expression-attribute-values \'{":pk":{"S":"CLUSTER#prod"}}\' --no-scan-index-forward --max-items 10':
     { run: AUDIT },
@@ -371,6 +379,9 @@ describe('README commands', () => {
     };
     const init = await sh(AUDIT, 'plumbline audit init --table plumbline-audit', { env });
     expect(init).toMatchObject({ code: 0, stdout: 'audit table plumbline-audit created\n' });
+    // The key file the sync below MACs its record with, and verify checks it by (in this test's HOME).
+    const keygen = await sh(AUDIT, 'plumbline audit keygen', { env });
+    expect(keygen.stdout).toMatch(/^audit key written to \S+\/\.plumbline\/audit-key\.json \(mode 0600\)/);
     // A record to find: app web of cluster prod, synced to the sandbox of the quick start.
     const seed = await runProcess(
       [
@@ -393,9 +404,27 @@ describe('README commands', () => {
       subst: { '<name>': 'prod', '<AuditTableName>': 'plumbline-audit' },
     });
     expect(deployed.stdout).toMatch(/^1 +\S+ \S+ +web +/m);
-    const verify = await sh(AUDIT, 'plumbline audit verify --cluster prod', { env });
+    const checkpoints = { '/tmp/audit-checkpoints': join(home, 'audit-checkpoints') };
+    const checkpoint = await sh(
+      AUDIT,
+      'plumbline audit checkpoint --cluster prod --checkpoints /tmp/audit-checkpoints',
+      {
+        env,
+        subst: checkpoints,
+      },
+    );
+    expect(checkpoint.stdout).toMatch(/^checkpoint of cluster prod at seq 1 written to /);
+    const verify = await sh(
+      AUDIT,
+      'plumbline audit verify --cluster prod --checkpoints /tmp/audit-checkpoints',
+      {
+        env,
+        subst: checkpoints,
+      },
+    );
     expect(verify).toMatchObject({ code: 0 });
     expect(verify.stdout).toMatch(/^chain of cluster prod verified: 1 records, head seq 1 /);
+    expect(verify.stdout).toMatch(/^checkpoints: 1 in \S+, the newest at seq 1 /m);
 
     if (!HAS_AWS) return;
     const byCluster = await sh(

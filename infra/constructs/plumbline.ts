@@ -10,6 +10,7 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type ILayerVersion } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
@@ -17,7 +18,7 @@ import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
 import { loadSignatureTrusts } from '../signature-trust';
 import { ClusterAccess, clusterRoleArn } from './cluster-access';
-import { PlumblineData } from './data';
+import { CHECKPOINT_PREFIX, PlumblineData } from './data';
 import { Monitoring } from './monitoring';
 import { PlumblineFunction } from './plumbline-function';
 import { SyncQueue } from './sync-queue';
@@ -148,8 +149,13 @@ export class Plumbline extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.minutes(5),
-      // It records apps removed from plumbline.yaml as orphaned (#14).
-      environment: { ...environment, AUDIT_TABLE: this.data.auditTable.tableName },
+      // It also checkpoints each cluster's chain head (ADR 0018).
+      environment: {
+        ...environment,
+        AUDIT_TABLE: this.data.auditTable.tableName,
+        AUDIT_MAC_KEY_ARN: this.data.auditMacKey.keyArn,
+        AUDIT_CHECKPOINTS: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
+      },
     });
     this.sync = new PlumblineFunction(this, 'Sync', {
       ...common,
@@ -169,6 +175,7 @@ export class Plumbline extends Construct {
         ...environment,
         AUDIT_TABLE: this.data.auditTable.tableName,
         AUDIT_HMAC_SECRET_ARN: this.auditHmacKey.secretArn,
+        AUDIT_MAC_KEY_ARN: this.data.auditMacKey.keyArn,
         // The git cache and rendered trees live in the function's ephemeral storage.
         PLUMBLINE_CACHE_DIR: '/tmp/plumbline',
       },
@@ -202,6 +209,22 @@ export class Plumbline extends Construct {
     this.data.stateTable.grant(this.reconcile.role, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
     this.data.auditTable.grant(this.reconcile.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query');
     this.data.auditKey.grantEncryptDecrypt(this.reconcile.role);
+    // Record MACs: the writers may make them, never verify them or read the key (ADR 0018).
+    for (const fn of [this.sync, this.reconcile])
+      fn.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['kms:GenerateMac'], resources: [this.data.auditMacKey.keyArn] }),
+      );
+    // Checkpoints: reconcile writes each chain head once; it can neither delete nor list them.
+    this.reconcile.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.data.checkpointBucket.arnForObjects(`${CHECKPOINT_PREFIX}/*`)],
+      }),
+    );
+    Validations.of(this.reconcile.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.data.checkpointBucket.node.defaultChild as CfnBucket)}.Arn>/${CHECKPOINT_PREFIX}/*]`,
+      reason: 'One object per checkpoint under the prefix, each written once (If-None-Match, Object Lock).',
+    });
     this.sync.role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
@@ -262,6 +285,10 @@ export class Plumbline extends Construct {
     new CfnOutput(this, 'AuditTableName', { value: this.data.auditTable.tableName });
     new CfnOutput(this, 'SyncRoleArn', { value: this.sync.role.roleArn });
     new CfnOutput(this, 'AuditHmacKeyArn', { value: this.auditHmacKey.secretArn });
+    new CfnOutput(this, 'AuditMacKeyArn', { value: this.data.auditMacKey.keyArn });
+    new CfnOutput(this, 'AuditCheckpoints', {
+      value: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
+    });
   }
 
   private network(net: NonNullable<PlumblineProps['network']>) {

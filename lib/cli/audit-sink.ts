@@ -1,53 +1,116 @@
+import type { AuditDraft } from '../core/audit';
 import type { SyncResult } from '../core/sync';
+import type { AuditKeyFlags } from './audit-options';
+import { AuditUnavailableError, UsageError } from './errors';
 
-/**
- * The HMAC key that stands in for Secret values in the content hashes of CLI records:
- * PLUMBLINE_AUDIT_HMAC_KEY, else one derived from the cluster name — stable, so hashes compare
- * across runs, but guessable: set the variable where Secret contents matter (#6, ADR 0006).
- */
-export function auditHashKey(cluster: string): string {
-  return process.env.PLUMBLINE_AUDIT_HMAC_KEY ?? `plumbline-audit/${cluster}`;
-}
-
-export interface AuditFlags {
+export interface AuditFlags extends AuditKeyFlags {
   readonly 'audit-table'?: string;
+  readonly 'audit-outbox'?: string;
   readonly 'dynamodb-endpoint'?: string;
-  readonly region?: string;
   readonly cluster?: string;
 }
 
+/** What a sync appended: its seq, the seqs of kept drafts appended first, or where the draft was kept. */
+export interface AppendOutcome {
+  readonly seq?: number;
+  readonly flushed: readonly number[];
+  /** The outbox file that holds the draft when the append failed after retries. */
+  readonly keptIn?: string;
+  readonly error?: string;
+}
+
+export interface SyncAudit {
+  /** The HMAC key of Secret values in content hashes: never a constant (ADR 0018). */
+  readonly contentHashKey: string;
+  /** Seqs of drafts kept by earlier syncs, appended during prepare. */
+  readonly flushed: readonly number[];
+  append(result: SyncResult): Promise<AppendOutcome>;
+  close(): void;
+}
+
+const RETRY_DELAYS_MS = [250, 1000];
+
 /**
- * `sync --audit-table T --cluster C [--dynamodb-endpoint URL]`: the CLI's sync appends its record to
- * the cluster's audit chain, as the Lambda does. Loaded only when asked: the AWS SDK is heavy.
- * Returns the record's seq.
+ * `sync --audit-table T --cluster C`: checked before the sync touches the cluster — cluster name,
+ * record key, content-hash key, the table reachable and existing, drafts kept by earlier syncs
+ * appended — so a sync that cannot be recorded never starts. Loaded only when asked: the AWS SDK is
+ * heavy. Returns undefined without --audit-table.
  */
-export async function appendSyncAudit(
-  result: SyncResult,
-  flags: AuditFlags,
-  trigger: 'manual' = 'manual',
-): Promise<number | undefined> {
+export async function prepareSyncAudit(flags: AuditFlags): Promise<SyncAudit | undefined> {
   const table = flags['audit-table'];
   if (!table) return undefined;
-  const [{ DynamoDbAuditStore }, { draftFromSync }, audit] = await Promise.all([
+  const [
+    { DynamoDbAuditStore },
+    { AuditTableNotFoundError },
+    core,
+    audit,
+    options,
+    { AuditOutbox, defaultOutboxDir },
+  ] = await Promise.all([
     import('../adapters/aws/audit-dynamodb.js'),
+    import('../adapters/aws/audit-errors.js'),
     import('../core/audit/index.js'),
     import('./commands/audit.js'),
+    import('./audit-options.js'),
+    import('./audit-outbox.js'),
   ]);
+  if (flags.cluster === undefined)
+    throw new UsageError('--audit-table needs --cluster C: the chain it appends to');
   const cluster = audit.clusterOf({ cluster: flags.cluster });
+  const key = options.recordKeyOf(flags);
+  if (!key) throw new UsageError(options.NO_KEY);
+  const contentHashKey = process.env.PLUMBLINE_AUDIT_HMAC_KEY || key.contentHashKey;
+  if (!contentHashKey) {
+    key.close();
+    throw new UsageError(
+      'no content-hash key: with --kms-key, set PLUMBLINE_AUDIT_HMAC_KEY to the AuditHmacKeyArn secret',
+    );
+  }
   const store = new DynamoDbAuditStore({
     tableName: table,
     clientConfig: audit.clientConfig({ endpoint: flags['dynamodb-endpoint'], region: flags.region }),
+    mac: key.mac,
   });
-  try {
-    const record = await store.append(
-      cluster,
-      draftFromSync(result, {
-        trigger,
-        ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
-      }),
-    );
-    return record.seq;
-  } finally {
+  const close = () => {
     store.close();
+    key.close();
+  };
+  const outbox = new AuditOutbox(flags['audit-outbox'] ?? defaultOutboxDir(), table, cluster);
+  let flushed: number[];
+  try {
+    await store.head(cluster);
+    // A key that cannot MAC (KMS access, a wrong key usage) is found now, not after the apply.
+    await key.mac.mac(core.recordMacMessage('0'.repeat(64)));
+    flushed = await outbox.flush(store);
+  } catch (err: unknown) {
+    close();
+    if (err instanceof AuditTableNotFoundError)
+      throw new UsageError(`${err.message}; nothing was applied`, { cause: err });
+    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new AuditUnavailableError(`cannot record this sync, so it was not started: ${why}`, { cause: err });
   }
+  return {
+    contentHashKey,
+    flushed,
+    close,
+    async append(result: SyncResult): Promise<AppendOutcome> {
+      const draft: AuditDraft = core.draftFromSync(result, {
+        trigger: 'manual',
+        ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
+      });
+      let last: unknown;
+      for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
+        if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt - 1]));
+        try {
+          return { seq: (await store.append(cluster, draft)).seq, flushed };
+        } catch (err: unknown) {
+          last = err;
+        }
+      }
+      // The cluster has changed: the record must not be lost, so it waits on disk for the next sync.
+      outbox.keep(draft);
+      const error = last instanceof Error ? last.message.split('\n')[0]! : String(last);
+      return { flushed, keptIn: outbox.file, error };
+    },
+  };
 }

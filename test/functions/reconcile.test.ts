@@ -1,9 +1,15 @@
 import 'aws-sdk-client-mock-jest';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createReconcileHandler, type ReconcileDeps } from '../../functions/reconcile';
 import type { SyncMessage } from '../../functions/shared/queue';
+import { DirCheckpointStore } from '../../lib/adapters/audit/checkpoint-dir';
+import { checkpointClusters, HmacAuditMac } from '../../lib/core/audit';
 import { captureOutput, DEPLOYMENT, REPO, REPO_CONFIG, scheduledEvent } from './events';
 
 const sqsMock = mockClient(SQSClient);
@@ -84,5 +90,34 @@ describe('functions/reconcile', () => {
     await expect(captureOutput(() => none(scheduledEvent()))).rejects.toThrow(
       'no repository could be read (1)',
     );
+  });
+
+  it('checkpoints each cluster whose audit chain head moved, and logs a cluster it cannot checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'reconcile-cp-'));
+    const store = new DirCheckpointStore(dir);
+    const mac = new HmacAuditMac(randomBytes(32), 'test');
+    const heads: Record<string, { seq: number; hash: string } | undefined> = {
+      prod: { seq: 3, hash: 'a'.repeat(64) },
+      stage: undefined,
+    };
+    const audit = {
+      head: async (cluster: string) => {
+        if (cluster === 'stage' && heads.stage === undefined && heads.prod?.seq === 4)
+          throw new Error('Query failed');
+        return heads[cluster];
+      },
+    };
+    const handler = handlerWith({
+      checkpoint: (clusters) => checkpointClusters(clusters, audit, store, mac),
+    });
+    await captureOutput(() => handler(scheduledEvent('tick-1')));
+    expect(readdirSync(join(dir, 'prod'))).toEqual([`000000000003-${'a'.repeat(64)}.json`]);
+    // The same head: nothing new. A moved head: one more checkpoint; stage's failure is logged.
+    await captureOutput(() => handler(scheduledEvent('tick-2')));
+    heads.prod = { seq: 4, hash: 'b'.repeat(64) };
+    const { result, output } = await captureOutput(() => handler(scheduledEvent('tick-3')));
+    expect(result.enqueued).toBe(3);
+    expect(readdirSync(join(dir, 'prod'))).toHaveLength(2);
+    expect(output).toMatch(/audit checkpoint not written.*"cluster":"stage".*Query failed/);
   });
 });

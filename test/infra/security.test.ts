@@ -18,6 +18,12 @@ const logicalId = (type: string, match: (props: Record<string, unknown>) => bool
   return found[0];
 };
 
+/** An output by the name the README gives it (CDK prefixes the construct path and a hash). */
+const outputNamed = (name: string): unknown =>
+  Object.entries(template.toJSON().Outputs as Record<string, unknown>).find(([id]) =>
+    new RegExp(`^Plumbline${name}[0-9A-F]{8}$`).test(id),
+  )?.[1];
+
 describe('PlumblineStack security properties', () => {
   const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync');
 
@@ -84,8 +90,18 @@ describe('PlumblineStack security properties', () => {
     const onAudit = all.filter((s) => JSON.stringify(s.Resource).includes(auditId));
     expect(onAudit.length).toBeGreaterThan(0);
     for (const s of onAudit) {
-      expect(actions(s).sort()).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']);
+      expect(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']).toEqual(
+        expect.arrayContaining(actions(s)),
+      );
     }
+    const reconcileRole = Object.keys(template.findResources('AWS::IAM::Role')).find((id) =>
+      id.includes('ReconcileRole'),
+    )!;
+    const byReconcile = rolePolicies(reconcileRole).filter((s) =>
+      JSON.stringify(s.Resource).includes(auditId),
+    );
+    // The checkpoint writer reads chain heads only.
+    expect(byReconcile.map(actions)).toEqual([['dynamodb:Query']]);
     expect(JSON.stringify(all)).not.toMatch(/dynamodb:\*/);
   });
 
@@ -106,6 +122,73 @@ describe('PlumblineStack security properties', () => {
     expect(Object.values(fn).map((f) => f.Properties.Environment.Variables.AUDIT_TABLE)).toEqual([
       { Ref: auditId },
     ]);
+  });
+
+  it('keeps the record key in KMS (HMAC_256, retained): writers may GenerateMac, no role may verify or read it', () => {
+    const key = logicalId('AWS::KMS::Key', (p) => p.KeySpec === 'HMAC_256');
+    const resource = template.toJSON().Resources[key];
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties).toMatchObject({ KeyUsage: 'GENERATE_VERIFY_MAC' });
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      (p.Properties.PolicyDocument.Statement as Statement[]).map((s) => ({ roles: p.Properties.Roles, s })),
+    );
+    const onKey = all.filter(({ s }) => JSON.stringify(s.Resource).includes(key));
+    expect(onKey.map(({ s }) => actions(s))).toEqual([['kms:GenerateMac'], ['kms:GenerateMac']]);
+    expect(onKey.map(({ roles }) => JSON.stringify(roles)).sort()).toEqual(
+      [JSON.stringify([{ Ref: syncRole }]), expect.stringContaining('Reconcile')].sort(),
+    );
+    expect(outputNamed('AuditMacKeyArn')).toEqual({ Value: { 'Fn::GetAtt': [key, 'Arn'] } });
+  });
+
+  it('writes checkpoints to a write-once bucket: Object Lock in compliance mode, versioned, private, TLS only', () => {
+    const bucket = logicalId('AWS::S3::Bucket', (p) => p.ObjectLockEnabled === true);
+    const resource = template.toJSON().Resources[bucket];
+    expect(resource.DeletionPolicy).toBe('Retain');
+    expect(resource.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 365 } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucket },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:PutObject',
+            Condition: { Null: { 's3:if-none-match': 'true' } },
+          }),
+        ]),
+      },
+    });
+    const all = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+    const onBucket = all.filter((s) => JSON.stringify(s.Resource).includes(bucket));
+    expect(onBucket.map(actions)).toEqual([['s3:PutObject']]);
+    expect(outputNamed('AuditCheckpoints')).toEqual({
+      Value: { 'Fn::Join': ['', ['s3://', { Ref: bucket }, '/checkpoints']] },
+    });
+  });
+
+  it('generates the content-hash key at deploy time (AuditHmacKeyArn): random, never a value in the template', () => {
+    const key = logicalId('AWS::SecretsManager::Secret', (p) =>
+      String(p.Description).includes('audit HMAC key'),
+    );
+    const secret = template.toJSON().Resources[key].Properties;
+    expect(secret.SecretString).toBeUndefined();
+    expect(secret.GenerateSecretString).toEqual({ ExcludePunctuation: true, PasswordLength: 64 });
+    expect(outputNamed('AuditHmacKeyArn')).toEqual({ Value: { Ref: key } });
   });
 
   it('lets the sync role assume only the cluster roles', () => {

@@ -30,7 +30,7 @@ describe('plumbline local', () => {
       'schedule heals drift: scheduled sync synced, replicas back to 2',
       'removed manifest pruned: widgets synced, widget/large deleted',
       'stale delivery skipped: hello@',
-      'audit verify: 14 records, head seq 14',
+      'audit verify: 14 records, head seq 14, each MAC valid, checkpointed at seq 14',
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');

@@ -111,6 +111,16 @@ describe('plumbline local: a push to the printed remote', () => {
         }),
       ]);
 
+      // The printed verify line: this run's random key file checks every record's MAC.
+      const verifyLine = (await local.waitFor(/^ +npx plumbline (audit verify --cluster local .*)$/m))[1]!;
+      const verified = await runCli(verifyLine.split(' '));
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toMatch(/^chain of cluster local verified: \d+ records/);
+      const key = JSON.parse(readFileSync(/--key-file (\S+)/.exec(verifyLine)![1]!, 'utf8')) as {
+        contentHashKey: string;
+      };
+      expect(key.contentHashKey).toMatch(/^[0-9a-f]{64}$/);
+
       // A push to another branch is delivered too, and syncs nothing (the local pipeline tracks main).
       const other = local.output().length;
       await git(clone, ['push', '-q', 'origin', 'HEAD:refs/heads/feature']);

@@ -1,6 +1,12 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHash, createHmac } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyFile } from '../../lib/adapters/audit/key-file';
+import { canonicalJson, contentHash } from '../../lib/core/audit';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { copyApp } from '../helpers/app-dir';
 import { runCli } from '../helpers/cli';
@@ -8,6 +14,11 @@ import { useDynamoDbLocal } from '../helpers/dynamodb';
 import { finished } from '../helpers/process';
 
 const dynamo = useDynamoDbLocal();
+const home = mkdtempSync(join(tmpdir(), 'audit-sync-'));
+// The default key file and outbox of every CLI run here.
+process.env.PLUMBLINE_AUDIT_KEY_FILE = join(home, 'audit-key.json');
+process.env.PLUMBLINE_AUDIT_OUTBOX = join(home, 'outbox');
+const key = generateKeyFile(process.env.PLUMBLINE_AUDIT_KEY_FILE);
 
 function aws(
   args: string[],
@@ -139,4 +150,257 @@ describe('sync --audit-table and the audit trail', () => {
       (JSON.parse(out2.stdout) as { Items: { appKey: { S: string } }[] }).Items.map((i) => i.appKey.S),
     ).toEqual(['prod#web', 'prod#web']);
   });
+
+  const writes = (): number => {
+    const stats = sandbox.stats();
+    return ['create', 'update', 'patch', 'apply', 'delete', 'deletecollection'].reduce(
+      (n, verb) => n + (stats.byVerb[verb] ?? 0),
+      0,
+    );
+  };
+  const syncArgs = (dir: string, table: string, endpoint = dynamo.endpoint()) => [
+    'sync',
+    dir,
+    '--app',
+    'web',
+    '--kubeconfig',
+    sandbox.kubeconfigPath,
+    '--cluster',
+    'prod',
+    '--audit-table',
+    table,
+    '--dynamodb-endpoint',
+    endpoint,
+    '--region',
+    'us-east-1',
+  ];
+
+  it.each([
+    [
+      'DynamoDB cannot be reached',
+      1,
+      /^error: cannot record this sync, so it was not started: audit table .*: Query failed/,
+    ],
+    ['the table does not exist', 2, /^error: audit table nope does not exist .*; nothing was applied\n$/],
+  ])('refuses to sync, before any request to the cluster, when %s', async (what, code, message) => {
+    const app = copyApp('shop');
+    const args = syncArgs(
+      app.dir,
+      'nope',
+      what.includes('reached') ? 'http://127.0.0.1:9' : dynamo.endpoint(),
+    );
+    sandbox.resetStats();
+    const run = await runCli(args);
+    expect(run.code).toBe(code);
+    expect(run.stderr).toMatch(message);
+    expect(sandbox.stats().total).toBe(0);
+  });
+
+  it.each([
+    [['--cluster', 'prod'], []],
+    [[], ['--key-file', join(home, 'absent.json')]],
+  ])(
+    'refuses with exit 2 and no request to the cluster without --cluster or a key: drop %j, add %j',
+    async (drop, add) => {
+      const table = await dynamo.newAuditTable();
+      const app = copyApp('shop');
+      const args = syncArgs(app.dir, table);
+      const i = drop.length ? args.indexOf(drop[0]!) : -1;
+      if (i >= 0) args.splice(i, 2);
+      sandbox.resetStats();
+      const run = await runCli([...args, ...add]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(
+        /^error: (--audit-table needs --cluster C|audit key file .*absent\.json not found)/,
+      );
+      expect(sandbox.stats().total).toBe(0);
+    },
+  );
+
+  it('keeps the record of a sync whose append failed after the cluster changed, and appends it before the next sync', async () => {
+    const table = await dynamo.newAuditTable();
+    const proxy = await failingProxy(dynamo.endpoint());
+    const outbox = join(home, 'outbox-test');
+    try {
+      const app = copyApp('shop');
+      app.write(
+        'extra.yaml',
+        'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: outbox-extra\ndata:\n  a: "1"\n',
+      );
+      const args = [...syncArgs(app.dir, table, proxy.url), '--audit-outbox', outbox];
+      proxy.failPuts = true;
+      sandbox.resetStats();
+      const first = await runCli(args);
+      expect(first.code).toBe(1);
+      expect(writes()).toBeGreaterThan(0);
+      expect(first.stderr).toMatch(
+        /^error: audit record not appended \(.*\): kept in .*prod\.jsonl; the next sync/,
+      );
+      const file = join(outbox, table, 'prod.jsonl');
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      const kept = JSON.parse(readFileSync(file, 'utf8').trim()) as { counts: { created: number } };
+      expect(kept.counts.created).toBeGreaterThan(0);
+
+      proxy.failPuts = false;
+      const second = await runCli([...args, '-o', 'json']);
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.stdout)).toMatchObject({ auditFlushed: [1], auditSeq: 2 });
+      expect(existsSync(file)).toBe(false);
+      const query = await runCli([
+        'audit',
+        'query',
+        '--cluster',
+        'prod',
+        '--table',
+        table,
+        '--endpoint',
+        dynamo.endpoint(),
+        '-o',
+        'json',
+      ]);
+      const list = (JSON.parse(query.stdout) as { records: { seq: number; counts: { created: number } }[] })
+        .records;
+      expect(list.map((r) => [r.seq, r.counts.created > 0])).toEqual([
+        [2, false],
+        [1, true],
+      ]);
+      const verify = await runCli([
+        'audit',
+        'verify',
+        '--cluster',
+        'prod',
+        '--table',
+        table,
+        '--endpoint',
+        dynamo.endpoint(),
+      ]);
+      expect(verify.code).toBe(0);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('hashes Secret values with the random key of the key file, never a constant', async () => {
+    const hashes = async (env: Record<string, string>): Promise<Record<string, string | undefined>> => {
+      const table = await dynamo.newAuditTable();
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        expect((await runCli(syncArgs(copyApp('shop').dir, table))).code).toBe(0);
+      } finally {
+        process.env = saved;
+      }
+      const query = await runCli([
+        ...[
+          'audit',
+          'query',
+          '--cluster',
+          'prod',
+          '--table',
+          table,
+          '--endpoint',
+          dynamo.endpoint(),
+          '-o',
+          'json',
+        ],
+      ]);
+      const [record] = (
+        JSON.parse(query.stdout) as { records: { changes: { id: string; contentHash?: string }[] }[] }
+      ).records;
+      return Object.fromEntries(record!.changes.map((c) => [c.id, c.contentHash]));
+    };
+    const second = join(home, 'second-key.json');
+    generateKeyFile(second);
+    const a = await hashes({});
+    const b = await hashes({ PLUMBLINE_AUDIT_KEY_FILE: second });
+    const constant = await hashes({ PLUMBLINE_AUDIT_HMAC_KEY: 'plumbline-audit/prod' });
+    const secret = '/Secret/default/shop-secret';
+    expect(a[secret]).toMatch(/^[0-9a-f]{64}$/);
+    // Two key files, two random keys: the Secret's hash differs, and neither is the old constant's.
+    expect(new Set([a[secret], b[secret], constant[secret]]).size).toBe(3);
+    // Other objects' hashes do not depend on the key: anyone can recompute them from Git.
+    expect(a['/ConfigMap/default/shop-config']).toBe(b['/ConfigMap/default/shop-config']);
+  });
+
+  it('computes a Secret hash as the README recipe does by hand', () => {
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'shop-secret', namespace: 'default' },
+      stringData: { password: 's3cr3t-hunter-42' },
+    };
+    const digest = createHmac('sha256', key.contentHashKey).update('s3cr3t-hunter-42').digest('hex');
+    const byHand = createHash('sha256')
+      .update(canonicalJson({ ...secret, stringData: { password: `hmac-sha256:${digest}` } }))
+      .digest('hex');
+    expect(contentHash(secret, key.contentHashKey)).toBe(byHand);
+  });
+
+  it('leaves no constant content-hash key in the source', () => {
+    const root = join(__dirname, '..', '..');
+    const files = (dir: string): string[] =>
+      readdirSync(join(root, dir), { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
+    const offenders = ['lib', 'functions', 'infra'].flatMap(files).filter((f) => {
+      const text = readFileSync(join(root, f), 'utf8');
+      return /plumbline-audit\/\$\{|contentHashKey:\s*['"`]|PLUMBLINE_AUDIT_HMAC_KEY\s*\?\?/.test(text);
+    });
+    expect(offenders).toEqual([]);
+  });
 });
+
+/** DynamoDB Local behind a proxy that answers PutItem with a 500 while `failPuts` is set. */
+async function failingProxy(
+  target: string,
+): Promise<{ url: string; failPuts: boolean; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const state = { failPuts: false };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      if (state.failPuts && String(req.headers['x-amz-target']).endsWith('.PutItem')) {
+        res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
+            message: 'injected',
+          }),
+        );
+        return;
+      }
+      const out = request(
+        {
+          host: upstream.hostname,
+          port: upstream.port,
+          path: req.url,
+          method: req.method,
+          headers: req.headers,
+        },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      out.on('error', () => res.destroy());
+      out.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    get failPuts() {
+      return state.failPuts;
+    },
+    set failPuts(value: boolean) {
+      state.failPuts = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

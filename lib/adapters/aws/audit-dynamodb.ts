@@ -8,11 +8,13 @@ import {
 import {
   AuditContentionError,
   type AuditDraft,
+  type AuditMac,
   type AuditQuery,
   type AuditRecord,
   type AuditStore,
   type ChainHead,
   normalizeDraft,
+  recordMacMessage,
   type ScanOptions,
   sealRecord,
   validateCluster,
@@ -26,6 +28,8 @@ export interface DynamoDbAuditStoreOptions {
   /** A client to use (tests, a custom endpoint); otherwise one is built on first use from clientConfig. */
   readonly client?: DynamoDBClient;
   readonly clientConfig?: DynamoDBClientConfig;
+  /** Authenticates each record (ADR 0018); without it records carry no MAC and verify rejects them. */
+  readonly mac?: AuditMac;
   /** Attempts to claim the next seq before AuditContentionError (default 30). */
   readonly maxAttempts?: number;
   readonly itemLimitBytes?: number;
@@ -97,7 +101,7 @@ export class DynamoDbAuditStore implements AuditStore {
     const random = this.options.random ?? Math.random;
     let head = this.heads.get(cluster) ?? (await this.readHead(cluster));
     for (let attempt = 1; ; attempt++) {
-      const record = sealRecord(cluster, draft, head);
+      const record = await this.sealed(cluster, draft, head);
       const existing = await this.putIfAbsent(encodeItem(record, compress));
       // The slot holds our own record when an SDK retry repeated a put that had succeeded.
       if (existing === undefined || existing === record.hash) return this.wrote(cluster, record);
@@ -111,6 +115,16 @@ export class DynamoDbAuditStore implements AuditStore {
       // Without ALL_OLD (older DynamoDB Local), our own retried put shows up as the head.
       if (head?.seq === record.seq && head.hash === record.hash) return this.wrote(cluster, record);
     }
+  }
+
+  private async sealed(
+    cluster: string,
+    draft: AuditDraft,
+    head: ChainHead | undefined,
+  ): Promise<AuditRecord> {
+    const record = sealRecord(cluster, draft, head);
+    const mac = this.options.mac;
+    return mac ? { ...record, mac: await mac.mac(recordMacMessage(record.hash)) } : record;
   }
 
   private wrote(cluster: string, record: AuditRecord): AuditRecord {

@@ -27,3 +27,19 @@ export class AuditItemError extends Error {
     this.seq = seq;
   }
 }
+
+/** A KMS request for a record or checkpoint MAC failed (no access, wrong key usage, throttled). */
+export class AuditKmsError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuditKmsError';
+  }
+}
+
+/** An S3 request of the checkpoint store failed. */
+export class AuditCheckpointStoreError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuditCheckpointStoreError';
+  }
+}

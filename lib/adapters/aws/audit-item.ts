@@ -110,6 +110,7 @@ const FIELDS = [
   'changeCount',
   'prevHash',
   'hash',
+  'mac',
 ] as const satisfies readonly Exclude<keyof AuditRecord, 'cluster' | 'seq' | 'changes'>[];
 
 /**

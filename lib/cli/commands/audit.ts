@@ -1,22 +1,40 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { defaultKeyFile, generateKeyFile } from '../../adapters/audit/key-file';
 import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
-import { AuditItemError, AuditTableNotFoundError } from '../../adapters/aws/audit-errors';
+import { AuditTableNotFoundError } from '../../adapters/aws/audit-errors';
 import { createAuditTable } from '../../adapters/aws/audit-table';
-import { type AuditRecord, type ChainResult, ChainVerifier, validateCluster } from '../../core/audit';
+import {
+  AuditKeyError,
+  type AuditRecord,
+  checkpointHead,
+  type TrailResult,
+  validateCluster,
+  verifyTrail,
+} from '../../core/audit';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../local/dynamodb/dynamodb-local';
+import { AUDIT_KEY_OPTIONS, checkpointsOf, NO_KEY, recordKeyOf } from '../audit-options';
 import { UsageError } from '../errors';
 import type { CliIo } from '../io';
 
-export const AUDIT_HELP = `Usage: plumbline audit init   [--table T] [--endpoint URL] [--region R]
-       plumbline audit query  --cluster C [--app A] [--commit SHA] [--since 24h] [--limit N] [-o json]
-       plumbline audit verify --cluster C [--anchor SEQ[:HASH]] [-o json]
+export const AUDIT_HELP = `Usage: plumbline audit init [--table T] [--endpoint URL] [--region R]
+       plumbline audit keygen [--key-file F]
+       plumbline audit query --cluster C [--app A] [--commit SHA] [--since 24h] [--limit N] [-o json]
+       plumbline audit verify --cluster C [KEY] [--checkpoints s3://BUCKET/PREFIX|DIR]
+                              [--accept-legacy SEQ] [--anchor SEQ[:HASH]] [-o json]
+       plumbline audit checkpoint --cluster C [KEY] --checkpoints s3://BUCKET/PREFIX|DIR
+  KEY: --kms-key KEY (a KMS HMAC key: the stack's AuditMacKeyArn) or --key-file F
+       (default $PLUMBLINE_AUDIT_KEY_FILE, else ~/.plumbline/audit-key.json)
 
 The audit trail: one hash chain per cluster in DynamoDB (table: --table, $PLUMBLINE_AUDIT_TABLE or
-plumbline-audit; --endpoint for DynamoDB Local). query reads it newest first (by app or full commit
-id through the byApp and byCommit indexes; --since takes 90m, 24h, 7d or an ISO time). verify
-recomputes the chain and exits 1 naming the first broken seq. A deleted last record leaves no
-trace in the chain itself: --anchor checks a seq (and hash) recorded elsewhere is still there.
+plumbline-audit; --endpoint for DynamoDB Local), each record authenticated by a MAC under the record
+key. keygen writes a local key file (mode 0600) with a record key and a content-hash key. query reads
+the trail newest first (by app or full commit id; --since takes 90m, 24h, 7d or an ISO time). verify
+recomputes every link, hash and MAC and exits 1 naming the first broken seq; with --checkpoints
+($PLUMBLINE_AUDIT_CHECKPOINTS) it also holds the chain against every signed checkpoint, so records
+deleted from the end up to the newest checkpoint show. Records without a MAC fail unless
+--accept-legacy SEQ says records up to SEQ predate MACs. checkpoint signs the current head and
+writes it (the deployment's reconcile function does this on its schedule).
 `;
 
 const COMMON = {
@@ -37,7 +55,15 @@ const OPTIONS = {
     since: { type: 'string' },
     limit: { type: 'string' },
   },
-  verify: { ...COMMON, cluster: { type: 'string' }, anchor: { type: 'string' } },
+  verify: {
+    ...COMMON,
+    ...AUDIT_KEY_OPTIONS,
+    cluster: { type: 'string' },
+    anchor: { type: 'string' },
+    'accept-legacy': { type: 'string' },
+  },
+  checkpoint: { ...COMMON, ...AUDIT_KEY_OPTIONS, cluster: { type: 'string' } },
+  keygen: { 'key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
 } as const;
 
 type Sub = keyof typeof OPTIONS;
@@ -59,6 +85,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
   // `-o table` is the default human output, accepted by name as issue #6 spells it.
   if (flags.output !== undefined && flags.output !== 'json' && flags.output !== 'table')
     throw new UsageError(`-o supports table or json, got "${String(flags.output)}"`);
+  if (sub === 'keygen') return keygen(flags, io);
   const table = str(flags.table) ?? process.env.PLUMBLINE_AUDIT_TABLE ?? 'plumbline-audit';
   const client = new DynamoDBClient(clientConfig(flags));
   const store = new DynamoDbAuditStore({ tableName: table, client });
@@ -70,6 +97,7 @@ export async function auditCommand(args: string[], io: CliIo): Promise<number> {
     }
     const cluster = clusterOf(flags);
     if (sub === 'query') return await query(store, cluster, flags, io);
+    if (sub === 'checkpoint') return await checkpoint(store, cluster, flags, io);
     return await verify(store, cluster, flags, io);
   } catch (err: unknown) {
     // A missing table means a wrong --table, --endpoint or region: bad input.
@@ -203,45 +231,133 @@ function parseAnchor(text: string | undefined): { seq: number; hash?: string } |
   return { seq: Number(match[1]), ...(match[2] ? { hash: match[2] } : {}) };
 }
 
-async function verify(store: DynamoDbAuditStore, cluster: string, flags: Flags, io: CliIo): Promise<number> {
-  const anchor = parseAnchor(str(flags.anchor));
-  const verifier = new ChainVerifier();
-  let anchored: string | undefined;
+function keygen(flags: Flags, io: CliIo): number {
+  const path = str(flags['key-file']) ?? defaultKeyFile();
   try {
-    for await (const record of store.scan(cluster)) {
-      if (verifier.push(record)) break;
-      if (record.seq === anchor?.seq) anchored = record.hash;
-    }
+    generateKeyFile(path);
   } catch (err: unknown) {
-    if (!(err instanceof AuditItemError)) throw err;
-    verifier.fail(err.message.replace(/^seq \d+: /, ''), err.seq);
+    if (err instanceof AuditKeyError) throw new UsageError(err.message, { cause: err });
+    throw err;
   }
-  let result: ChainResult = verifier.result();
-  if (result.ok && anchor && anchored === undefined)
-    result = broken(
-      result.count,
-      anchor.seq,
-      'gap',
-      `seq ${anchor.seq} (the anchor) is missing: the chain ends at seq ${result.head?.seq ?? 0}`,
-    );
-  else if (result.ok && anchor?.hash && anchored !== anchor.hash)
-    result = broken(
-      result.count,
-      anchor.seq,
-      'hash-mismatch',
-      `seq ${anchor.seq}: hash differs from the anchor (the chain was rewritten from there)`,
-    );
-  if (flags.output === 'json') io.out(`${JSON.stringify({ cluster, ...result })}\n`);
-  else if (!result.ok)
-    io.out(`chain of cluster ${cluster} broken at seq ${result.broken.seq}: ${result.broken.message}\n`);
-  else if (result.head)
-    io.out(
-      `chain of cluster ${cluster} verified: ${result.count} records, head seq ${result.head.seq} hash ${result.head.hash}\n`,
-    );
-  else io.out(`chain of cluster ${cluster} is empty\n`);
-  return result.ok ? 0 : 1;
+  io.out(`audit key written to ${path} (mode 0600): keep it, verify needs it for every record it made\n`);
+  return 0;
 }
 
-function broken(count: number, seq: number, reason: 'gap' | 'hash-mismatch', message: string): ChainResult {
-  return { ok: false, count, broken: { seq, reason, message } };
+function keyFlags(flags: Flags) {
+  return {
+    'kms-key': str(flags['kms-key']),
+    'key-file': str(flags['key-file']),
+    checkpoints: str(flags.checkpoints),
+    region: str(flags.region),
+  };
+}
+
+async function checkpoint(
+  store: DynamoDbAuditStore,
+  cluster: string,
+  flags: Flags,
+  io: CliIo,
+): Promise<number> {
+  const key = recordKeyOf(keyFlags(flags));
+  if (!key) throw new UsageError(NO_KEY);
+  const where = checkpointsOf(keyFlags(flags), { mustExist: false });
+  if (!where) throw new UsageError('--checkpoints s3://BUCKET/PREFIX or DIR is required');
+  try {
+    const out = await checkpointHead(cluster, store, where.store, key.mac);
+    if (out.outcome === 'empty') io.out(`chain of cluster ${cluster} is empty: nothing to checkpoint\n`);
+    else
+      io.out(
+        `checkpoint of cluster ${cluster} at seq ${out.seq} ${out.outcome === 'written' ? 'written to' : 'already in'} ${where.where}\n`,
+      );
+    return 0;
+  } finally {
+    key.close();
+    where.close();
+  }
+}
+
+function parseLegacy(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,12}$/.test(text)) throw new UsageError(`invalid --accept-legacy "${text}": want a seq`);
+  return Number(text);
+}
+
+async function verify(store: DynamoDbAuditStore, cluster: string, flags: Flags, io: CliIo): Promise<number> {
+  const anchor = parseAnchor(str(flags.anchor));
+  const acceptLegacyThrough = parseLegacy(str(flags['accept-legacy']));
+  const key = recordKeyOf(keyFlags(flags));
+  if (!key) throw new UsageError(NO_KEY);
+  const where = checkpointsOf(keyFlags(flags), { mustExist: true });
+  try {
+    let anchored: string | undefined;
+    async function* tapped(): AsyncIterable<AuditRecord> {
+      for await (const record of store.scan(cluster)) {
+        if (record.seq === anchor?.seq) anchored = record.hash;
+        yield record;
+      }
+    }
+    const refs = where ? await where.store.list(cluster) : undefined;
+    let result: TrailResult = await verifyTrail({
+      cluster,
+      records: tapped(),
+      mac: key.mac,
+      ...(where && refs ? { checkpoints: { refs, read: (ref) => where.store.read(ref) } } : {}),
+      ...(acceptLegacyThrough !== undefined ? { acceptLegacyThrough } : {}),
+    });
+    if (result.ok && anchor && anchored === undefined)
+      result = broken(
+        result,
+        anchor.seq,
+        'gap',
+        `seq ${anchor.seq} (the anchor) is missing: the chain ends at seq ${result.head?.seq ?? 0}`,
+      );
+    else if (result.ok && anchor?.hash && anchored !== anchor.hash)
+      result = broken(
+        result,
+        anchor.seq,
+        'hash-mismatch',
+        `seq ${anchor.seq}: hash differs from the anchor (the chain was rewritten from there)`,
+      );
+    if (flags.output === 'json') io.out(`${JSON.stringify({ cluster, ...result })}\n`);
+    else io.out(formatVerify(cluster, result, where?.where));
+    return result.ok ? 0 : 1;
+  } finally {
+    key.close();
+    where?.close();
+  }
+}
+
+function formatVerify(cluster: string, result: TrailResult, checkpoints: string | undefined): string {
+  const lines: string[] = [];
+  if (result.broken)
+    lines.push(`chain of cluster ${cluster} broken at seq ${result.broken.seq}: ${result.broken.message}`);
+  else if (result.head)
+    lines.push(
+      `chain of cluster ${cluster} verified: ${result.count} records, head seq ${result.head.seq} hash ${result.head.hash}`,
+    );
+  else lines.push(`chain of cluster ${cluster} is empty`);
+  if (result.unauthenticated)
+    lines.push(
+      `warning: seq 1..${result.unauthenticated.through} carry no MAC (accepted by --accept-legacy): they rest on the MACs after them`,
+    );
+  if (!result.broken) {
+    if (result.checkpoint)
+      lines.push(
+        `checkpoints: ${result.checkpoint.count} in ${checkpoints}, the newest at seq ${result.checkpoint.seq} (${result.checkpoint.time}); records after it rest on their MACs alone`,
+      );
+    else if (checkpoints) lines.push(`checkpoints: none yet in ${checkpoints}`);
+    else
+      lines.push('checkpoints: not checked (no --checkpoints): records deleted from the end would not show');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function broken(
+  result: TrailResult,
+  seq: number,
+  reason: 'gap' | 'hash-mismatch',
+  message: string,
+): TrailResult {
+  const { head: _head, ...rest } = result;
+  return { ...rest, ok: false, broken: { seq, reason, message } };
 }

@@ -56,6 +56,7 @@ function tryLines(info: LocalInfo): string[] {
     `try:               git clone ${info.gitRemote} ${clone}   # then edit, commit and push (README: Quick start)`,
     `                   ${kubectlCommand()} --kubeconfig ${info.kubeconfig} get configmaps,deployments`,
     `                   npx plumbline audit query --cluster ${info.cluster} --table ${info.auditTable} --endpoint ${info.dynamodbEndpoint}`,
+    `                   npx plumbline audit verify --cluster ${info.cluster} --table ${info.auditTable} --endpoint ${info.dynamodbEndpoint} --key-file ${info.auditKeyFile} --checkpoints ${info.auditCheckpoints}`,
   ];
 }
 
@@ -110,6 +111,8 @@ export async function localCommand(args: string[], io: CliIo): Promise<number> {
         `webhook secret:    ${info.webhookSecret}`,
         `kubeconfig:        ${info.kubeconfig}`,
         `audit table:       ${info.auditTable} at ${info.dynamodbEndpoint} (cluster ${info.cluster})`,
+        `audit key file:    ${info.auditKeyFile}   (random for this run: record MACs and Secret hashes)`,
+        `audit checkpoints: ${info.auditCheckpoints}`,
         'written to:        .plumbline/local.json',
         ...tryLines(info),
         '',

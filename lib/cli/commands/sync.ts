@@ -10,7 +10,7 @@ import {
   renderInput,
   secretsOf,
 } from '../app-context';
-import { appendSyncAudit, auditHashKey } from '../audit-sink';
+import { type AppendOutcome, prepareSyncAudit } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -18,10 +18,16 @@ import type { CliIo } from '../io';
 export const SYNC_HELP = `Usage: plumbline sync PATH --app A [--kubeconfig F] [--context C] [--namespace NS]
                       [--prune] [--dry-run] [--no-force] [--concurrency N] [--wait] [--timeout 5m]
                       [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
-                      [--secrets-file F] [--cluster C] [--audit-table T [--dynamodb-endpoint URL] [--region R]]
+                      [--secrets-file F] [--cluster C] [--audit-table T [--dynamodb-endpoint URL] [--region R]
+                       [--kms-key KEY | --key-file F] [--audit-outbox DIR]]
 
 Applies an app directory to a cluster with server-side apply (field manager "plumbline").
 Exit 0 when every object synced (and, with --wait, became healthy), 1 when any failed, 2 on bad input.
+With --audit-table, each sync appends a MAC'd record to the chain of --cluster (key: --kms-key, or
+--key-file, default ~/.plumbline/audit-key.json; see 'plumbline audit --help'). The sync is refused
+before any request to the cluster when the table cannot be reached. A record that cannot be appended
+after the cluster changed is kept in --audit-outbox (default ~/.plumbline/audit-outbox) and appended
+before the next sync to that table and cluster.
 `;
 
 /** `90s`, `5m`, `1h`, or plain seconds. */
@@ -47,6 +53,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       'audit-table': { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
       region: { type: 'string' },
+      'kms-key': { type: 'string' },
+      'key-file': { type: 'string' },
+      'audit-outbox': { type: 'string' },
     },
     allowPositionals: true,
     strict: true,
@@ -65,7 +74,11 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   const ctx = connect(flags, input.appNamespace);
   const total = rendered.manifests.length;
   const progress = io.isTTY && total > 100 && output !== 'json';
+  // A dry run changes nothing, so it leaves no record and needs no audit table.
+  let audit: Awaited<ReturnType<typeof prepareSyncAudit>>;
   try {
+    // Before the first request to the cluster: a sync that cannot be recorded does not start.
+    audit = values['dry-run'] === true ? undefined : await prepareSyncAudit(values);
     const result = await syncApp(
       rendered.manifests,
       { cluster: ctx.cluster, inventory: ctx.inventory, ...(secrets ? { secrets } : {}) },
@@ -79,17 +92,14 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         force: values['no-force'] !== true,
         concurrency,
         wait: values.wait === true,
-        ...(values['audit-table'] ? { contentHashKey: auditHashKey(flags.cluster ?? 'local') } : {}),
+        ...(audit ? { contentHashKey: audit.contentHashKey } : {}),
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
       },
     );
     if (progress) io.err('\n');
-    // A dry run changed nothing, so it leaves no record.
-    const auditSeq =
-      values['dry-run'] === true
-        ? undefined
-        : await appendSyncAudit(result, { ...values, ...(flags.cluster ? { cluster: flags.cluster } : {}) });
+    const appended: AppendOutcome | undefined = await audit?.append(result);
+    const auditSeq = appended?.seq;
     if (output === 'json') {
       io.out(
         `${JSON.stringify({
@@ -109,16 +119,27 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
           durationMs: result.durationMs,
           unhealthy: result.unhealthy,
           ...(auditSeq !== undefined ? { auditSeq } : {}),
+          ...(appended?.flushed.length ? { auditFlushed: appended.flushed } : {}),
+          ...(appended?.keptIn ? { auditKeptIn: appended.keptIn } : {}),
         })}\n`,
       );
     } else {
       if (input.signer) io.out(`commit ${input.commit} signed by ${input.signer}\n`);
       io.out(formatSync(result, values['dry-run'] === true));
+      if (appended?.flushed.length)
+        io.out(`audit records ${appended.flushed.join(', ')} appended from the outbox (earlier syncs)\n`);
       if (auditSeq !== undefined)
         io.out(`audit record ${auditSeq} appended to the chain of cluster ${flags.cluster}\n`);
     }
+    if (appended?.keptIn) {
+      io.err(
+        `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`,
+      );
+      return 1;
+    }
     return result.ok ? 0 : 1;
   } finally {
+    audit?.close();
     await ctx.http.close();
   }
 }

@@ -1,6 +1,17 @@
 import { type AuditRecord, type ChainHead, GENESIS_HASH, recordHash } from './record';
 
-export type ChainBreakReason = 'hash-mismatch' | 'prev-hash-mismatch' | 'gap' | 'out-of-order' | 'malformed';
+export type ChainBreakReason =
+  | 'hash-mismatch'
+  | 'prev-hash-mismatch'
+  | 'gap'
+  | 'out-of-order'
+  | 'malformed'
+  // verify-trail.ts: the record key and the checkpoints.
+  | 'mac-mismatch'
+  | 'unauthenticated'
+  | 'checkpoint-mismatch'
+  | 'checkpoint-missing'
+  | 'checkpoint-invalid';
 
 /** The first broken link: `seq` is the position in the chain where it breaks. */
 export interface ChainBreak {

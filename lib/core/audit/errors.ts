@@ -23,3 +23,19 @@ export class AuditContentionError extends Error {
     this.name = 'AuditContentionError';
   }
 }
+
+/** The record key or the content-hash key is missing, unreadable or unusable: nothing is written. */
+export class AuditKeyError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuditKeyError';
+  }
+}
+
+/** A checkpoint cannot be read or written (its store failed, or an object is not a checkpoint). */
+export class AuditCheckpointError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'AuditCheckpointError';
+  }
+}

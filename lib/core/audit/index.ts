@@ -6,8 +6,34 @@ export {
   ChainVerifier,
   verifyChain,
 } from './chain';
+export {
+  type ChainHeadSource,
+  type Checkpoint,
+  type CheckpointOutcome,
+  type CheckpointRef,
+  type CheckpointRun,
+  type CheckpointStore,
+  checkpointClusters,
+  checkpointHead,
+  checkpointName,
+  parseCheckpoint,
+  parseCheckpointName,
+} from './checkpoint';
 export { type ContentHashKey, contentHash, contentHashes } from './content-hash';
-export { AuditContentionError, AuditRecordError, CanonicalJsonError } from './errors';
+export {
+  AuditCheckpointError,
+  AuditContentionError,
+  AuditKeyError,
+  AuditRecordError,
+  CanonicalJsonError,
+} from './errors';
+export {
+  type AuditMac,
+  type CheckpointBody,
+  checkpointMacMessage,
+  HmacAuditMac,
+  recordMacMessage,
+} from './mac';
 export type { AuditQuery, AuditStore, ScanOptions } from './port';
 export {
   AUDIT_FAILURES,
@@ -32,3 +58,4 @@ export {
 } from './record';
 export { draftFromSync, outcomeOf, type SyncAuditContext } from './sync-draft';
 export { truncateChanges } from './truncate';
+export { type TrailInput, type TrailResult, verifyTrail } from './verify-trail';

@@ -93,11 +93,13 @@ export interface AuditRecord extends AuditDraft {
   readonly cluster: string;
   readonly seq: number;
   readonly prevHash: string;
-  /** sha256(prevHash + canonicalJson(record without hash)), hex. */
+  /** sha256(prevHash + canonicalJson(record without hash and mac)), hex. */
   readonly hash: string;
+  /** HMAC-SHA256 of the hash under the deployment's record key, base64 (mac.ts); absent in records before ADR 0018. */
+  readonly mac?: string;
 }
 
-export type UnsealedRecord = Omit<AuditRecord, 'hash'>;
+export type UnsealedRecord = Omit<AuditRecord, 'hash' | 'mac'>;
 
 export interface ChainHead {
   readonly seq: number;
@@ -115,7 +117,8 @@ export function validateCluster(cluster: string): string {
 }
 
 export function recordHash(record: UnsealedRecord | AuditRecord): string {
-  const { hash: _ignored, ...rest } = record as AuditRecord;
+  // The MAC authenticates the hash, so it cannot be part of it.
+  const { hash: _hash, mac: _mac, ...rest } = record as AuditRecord;
   return createHash('sha256').update(record.prevHash).update(canonicalJson(rest)).digest('hex');
 }
 

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { KubeHttp } from '../../adapters/kubernetes';
-import { ChainVerifier } from '../../core/audit';
+import { checkpointHead, verifyTrail } from '../../core/audit';
 import { ClusterApiError } from '../../core/sync/ports';
 import { githubSignature, postGithubWebhook } from './push-webhooks';
 import type { LocalSession, SyncLine } from './session';
@@ -198,15 +198,22 @@ export async function runScenario(
     )
       return false;
 
-    const verifier = new ChainVerifier();
-    for await (const record of session.audit.scan(session.info.cluster)) if (verifier.push(record)) break;
-    const chain = verifier.result();
+    // As `audit verify --key-file --checkpoints` does: links, hashes, MACs, and a checkpoint of the head.
+    const cluster = session.info.cluster;
+    await checkpointHead(cluster, session.audit, session.checkpoints, session.auditKey.mac);
+    const refs = await session.checkpoints.list(cluster);
+    const chain = await verifyTrail({
+      cluster,
+      records: session.audit.scan(cluster),
+      mac: session.auditKey.mac,
+      checkpoints: { refs, read: (ref) => session.checkpoints.read(ref) },
+    });
     step(
       'audit verify',
-      chain.ok && chain.count > 0,
-      chain.ok
-        ? `${chain.count} records, head seq ${chain.head?.seq ?? 0}`
-        : `broken at seq ${chain.broken.seq}: ${chain.broken.message}`,
+      chain.ok && chain.count > 0 && chain.checkpoint !== undefined,
+      chain.broken
+        ? `broken at seq ${chain.broken.seq}: ${chain.broken.message}`
+        : `${chain.count} records, head seq ${chain.head?.seq ?? 0}, each MAC valid, checkpointed at seq ${chain.checkpoint?.seq ?? 0}`,
     );
     return ok;
   } finally {

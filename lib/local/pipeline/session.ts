@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GitSources } from '../../../functions/shared/git';
+import { DirCheckpointStore } from '../../adapters/audit/checkpoint-dir';
+import { type AuditKeyFile, generateKeyFile } from '../../adapters/audit/key-file';
 import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { createAuditTable } from '../../adapters/aws/audit-table';
 import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { createStateTable } from '../../adapters/aws/state-dynamodb';
+import { checkpointClusters } from '../../core/audit';
 import { type ClusterPolicy, reportOrphans, runSyncJob, type SyncJob } from '../../core/pipeline';
 import { Redactor } from '../../core/redact';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../dynamodb';
@@ -36,6 +39,10 @@ export interface LocalInfo {
   readonly auditTable: string;
   readonly dynamodbEndpoint: string;
   readonly cluster: string;
+  /** This run's random record and content-hash keys (mode 0600; gone when the session stops). */
+  readonly auditKeyFile: string;
+  /** This run's checkpoints, written on each tick. */
+  readonly auditCheckpoints: string;
 }
 
 export interface SyncLine {
@@ -64,6 +71,8 @@ export interface LocalSession {
   /** The push webhooks the git server sent (#8): one signed delivery per ref a push moved. */
   readonly webhooks: PushWebhooks;
   readonly audit: DynamoDbAuditStore;
+  readonly auditKey: AuditKeyFile;
+  readonly checkpoints: DirCheckpointStore;
   /** The schedule's tick: a drift check (trigger 'schedule') per app at the branch head. */
   tick(): Promise<number>;
   stop(): Promise<void>;
@@ -108,7 +117,12 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
       undefined,
       join(temp, 'cache'),
     );
-    const audit = new DynamoDbAuditStore({ tableName: auditTable, client });
+    // Random per run, like a deployment's keys: never a constant a reader of the code could use.
+    const auditKey = generateKeyFile(join(temp, 'audit-key.json'));
+    // Made now, so that `audit verify --checkpoints` works before the first checkpoint.
+    mkdirSync(join(temp, 'checkpoints'), { mode: 0o700 });
+    const checkpoints = new DirCheckpointStore(join(temp, 'checkpoints'));
+    const audit = new DynamoDbAuditStore({ tableName: auditTable, client, mac: auditKey.mac });
     const kubeconfigPath = options.clusterKubeconfig ?? sandbox?.kubeconfigPath ?? '';
     const kubeconfig = sandbox?.kubeconfig ?? readFileSync(kubeconfigPath, 'utf8');
     const last: { detail?: Record<string, unknown> } = {};
@@ -121,6 +135,7 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
       cluster: LOCAL_CLUSTER,
       kubeconfig,
       secretsFile: join(options.exampleDir, 'secrets.json'),
+      contentHashKey: auditKey.contentHashKey,
       publish: (detail) => {
         last.detail = detail;
       },
@@ -177,6 +192,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
 
     let ticks = 0;
     const tick = async (): Promise<number> => {
+      // As the reconcile function does: the chain head as this tick finds it, signed.
+      const run = await checkpointClusters([LOCAL_CLUSTER], audit, checkpoints, auditKey.mac);
+      for (const f of run.failed) options.log(`warning: audit checkpoint not written: ${f.error}`);
       const head = await git.branchHead(gitRemote, BRANCH);
       const config = await git.repoConfig.load(gitRemote, head);
       const id = `schedule-${Date.now()}-${++ticks}`;
@@ -211,8 +229,21 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
       auditTable,
       dynamodbEndpoint: dynamo.endpoint,
       cluster: LOCAL_CLUSTER,
+      auditKeyFile: auditKey.path,
+      auditCheckpoints: checkpoints.dir,
     };
-    return { info, ...(sandbox ? { sandbox } : {}), work, queue, webhooks, audit, tick, stop };
+    return {
+      info,
+      ...(sandbox ? { sandbox } : {}),
+      work,
+      queue,
+      webhooks,
+      audit,
+      auditKey,
+      checkpoints,
+      tick,
+      stop,
+    };
   } catch (err: unknown) {
     await stop();
     throw err;

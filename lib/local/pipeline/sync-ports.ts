@@ -19,6 +19,8 @@ export interface LocalPortsOptions {
   readonly cluster: string;
   readonly kubeconfig: string;
   readonly secretsFile: string;
+  /** The run's random content-hash key (Secret values in audit records). */
+  readonly contentHashKey?: string;
   readonly publish: (detail: Record<string, unknown>) => void;
   /** What the Lambda logs as a warning (the API server's warnings, a commit status not set). */
   readonly warn?: (message: string, attributes: Record<string, unknown>) => void;
@@ -49,6 +51,7 @@ export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts
     publish: async (detail) => o.publish(detail),
     // No Lambda deadline locally: a generous budget for health waits.
     remainingMs: () => 15 * 60_000,
+    ...(o.contentHashKey ? { contentHashKey: o.contentHashKey } : {}),
     ...(o.warn ? { warn: o.warn } : {}),
   };
 }
