@@ -100,8 +100,8 @@ describe('PlumblineStack security properties', () => {
     const byReconcile = rolePolicies(reconcileRole).filter((s) =>
       JSON.stringify(s.Resource).includes(auditId),
     );
-    // The checkpoint writer reads chain heads only.
-    expect(byReconcile.map(actions)).toEqual([['dynamodb:Query']]);
+    // The checkpoint writer reads chain heads; as the orphan reporter it appends records, never updates.
+    expect(byReconcile.map(actions)).toEqual([['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']]);
     expect(JSON.stringify(all)).not.toMatch(/dynamodb:\*/);
   });
 
