@@ -40,25 +40,29 @@ describe('ConfigMapInventoryStore', () => {
   });
 
   it('gzips the ids of an app too large for one ConfigMap, and reads them back', async () => {
-    const many = ids(20_000); // about 2.4 MB of lines
-    await store.save('big', 'default', many, { dryRun: false });
+    const many = ids(20_000); // about 2.6 MB of lines
+    const entries = many.map((id) => ({ id, origin: 'created' as const }));
+    const first = await store.save('big', 'default', { entries }, { dryRun: false, expected: undefined });
     const cm = (await sandboxRequest(sandbox, 'GET', path)).json<{
       data: Record<string, string>;
       binaryData?: Record<string, string>;
     }>();
-    expect(cm.data).toEqual({ version: '2' });
+    expect(cm.data).toEqual({ version: '3' });
     expect(Buffer.from(cm.binaryData?.['objects.gz'] ?? '', 'base64').length).toBeLessThan(1024 * 1024);
     const loaded = await store.load('big', 'default');
-    expect(loaded).toHaveLength(20_000);
-    expect(new Set(loaded?.map((id) => id.name))).toEqual(new Set(many.map((id) => id.name)));
+    expect(loaded?.inventory.entries).toHaveLength(20_000);
+    expect(loaded?.revision).toBe(first);
+    expect(new Set(loaded?.inventory.entries.map((e) => e.id.name))).toEqual(
+      new Set(many.map((id) => id.name)),
+    );
 
     // Back under the limit: plain lines again, the gzipped copy gone.
-    await store.save('big', 'default', many.slice(0, 10), { dryRun: false });
+    await store.save('big', 'default', { entries: entries.slice(0, 10) }, { dryRun: false, expected: first });
     const small = (await sandboxRequest(sandbox, 'GET', path)).json<{
       data: Record<string, string>;
       binaryData?: unknown;
     }>();
-    expect(small.data.version).toBe('1');
+    expect(small.data.version).toBe('3');
     expect(small.data.objects?.split('\n')).toHaveLength(10);
     expect(small.binaryData).toBeUndefined();
   });
@@ -74,7 +78,7 @@ describe('ConfigMapInventoryStore', () => {
     const load = store.load('broken', 'default');
     await expect(load).rejects.toThrow(InventoryError);
     await expect(store.load('broken', 'default')).rejects.toThrow(
-      /^inventory plumbline-inventory-broken: objects\.gz does not decompress: /,
+      /^inventory ConfigMap default\/plumbline-inventory-broken is not a Plumbline inventory .*objects\.gz does not decompress: .*nothing was applied or pruned/,
     );
   });
 });

@@ -28,6 +28,9 @@ function failingCluster(err: Error): ClusterPort {
     list: fail,
     get: fail,
     apply: fail,
+    create: fail,
+    replace: fail,
+    listNamespace: fail,
     remove: fail,
   };
 }

@@ -1,5 +1,15 @@
 import { type ContentHashKey, contentHashes } from '../audit/content-hash';
-import { formatId, groupOf, type ObjectId, subjectOf } from '../manifests';
+import {
+  activeLease,
+  EMPTY_INVENTORY,
+  type Inventory,
+  InventoryBusyError,
+  type InventoryEntry,
+  idsOf,
+  intentOf,
+  resolvePending,
+} from '../inventory';
+import { formatId, groupOf, type ObjectId, parseId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
@@ -7,12 +17,16 @@ import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secr
 import { applyObject, isUnchanged } from './apply-object';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
+import { EmptyRenderError } from './errors';
 import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
+import { checkNamespaces, confirmInventory, newLease } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
 import { pruneObjects } from './prune';
+import { DEFAULT_PRUNE_SHARE, outsideAllowList, planPrune } from './prune-plan';
+import { refuseReservedNames } from './reserved';
 import { type Unhealthy, waitHealthy } from './wait';
 
 export interface SyncOptions {
@@ -34,6 +48,14 @@ export interface SyncOptions {
    * carries a content hash of every desired object for the audit record.
    */
   readonly contentHashKey?: ContentHashKey;
+  /** Sync a render with no object (default false: refused, it would prune the whole app). */
+  readonly allowEmpty?: boolean;
+  /** Prune objects the app adopted (default false). */
+  readonly pruneAdopted?: boolean;
+  /** The largest share of the inventory one sync may prune, 0 to 1 (default 0.5). */
+  readonly pruneShare?: number;
+  /** Prune past pruneShare. */
+  readonly forcePrune?: boolean;
 }
 
 export interface SecretsConfig {
@@ -63,6 +85,8 @@ export interface SyncResult {
   readonly ok: boolean;
   /** contentHash() of each desired object by formatId, when SyncOptions.contentHashKey is set. */
   readonly contentHashes?: ReadonlyMap<string, string>;
+  /** What failed after objects were applied (the inventory's confirmation), reported after the change set. */
+  readonly error?: string;
 }
 
 /**
@@ -211,10 +235,47 @@ export async function syncApp(
   deps: SyncDeps,
   options: SyncOptions,
 ): Promise<SyncResult> {
+  const state: SyncState = { changes: [] };
+  try {
+    return await runSync(manifests, deps, options, state);
+  } catch (err: unknown) {
+    // A sync that fails after its intent releases its lease, so the next run need not wait for it.
+    if (state.written?.inventory.lease)
+      await confirmInventory(
+        deps.inventory,
+        { app: options.app, namespace: options.namespace },
+        state.written,
+        undefined,
+        new Map(state.changes.map((c) => [formatId(c.id), c.action])),
+        state.removed ?? new Set(),
+        { keepUnsent: true },
+      );
+    throw err;
+  }
+}
+
+/** What runSync has written and done so far, for syncApp to confirm when it throws. */
+interface SyncState {
+  changes: Change[];
+  written?: { inventory: Inventory; revision: string | undefined };
+  removed?: Set<string>;
+}
+
+async function runSync(
+  manifests: readonly RenderedManifest[],
+  deps: SyncDeps,
+  options: SyncOptions,
+  state: SyncState,
+): Promise<SyncResult> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const started = now();
   const { cluster } = deps;
+  refuseReservedNames(manifests);
+  if (manifests.length === 0 && options.allowEmpty !== true)
+    throw new EmptyRenderError(
+      `app ${options.app} rendered no objects: syncing that would prune everything it has; check its path and files, or set allowEmpty: true (--allow-empty) if it is meant to be empty`,
+    );
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
 
@@ -225,21 +286,76 @@ export async function syncApp(
   );
   // Ordering validates sync-wave annotations: bad input is refused before the first request.
   const batches = applyBatches(desired.map((d) => d.object));
-  const previous = (await deps.inventory.load(options.app, options.namespace)) ?? [];
+  const stored = await deps.inventory.load(options.app, options.namespace);
+  const lease = newLease(now());
+  const busy = stored ? activeLease(stored.inventory, lease.holder, now()) : undefined;
   const resources = await resolveResources(cluster, desired);
   const desiredTargets = desired.flatMap((d) => {
     const resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
     return resource ? [{ resource, id: d.id }] : [];
   });
   const desiredKeys = new Set(desired.map((d) => formatId(d.id)));
-  const leftovers = previous.filter((id) => !desiredKeys.has(formatId(id)));
+  // Ids the allow-list no longer covers are neither read nor pruned: they stay, with the reason.
+  const outside = new Map<string, string>();
+  const leftovers: InventoryEntry[] = [];
+  for (const entry of stored?.inventory.entries ?? []) {
+    if (desiredKeys.has(formatId(entry.id))) continue;
+    const reason = outsideAllowList(entry.id, options.allow);
+    if (reason) outside.set(formatId(entry.id), reason);
+    else leftovers.push(entry);
+  }
   const targets: ListTarget[] = listTargets([
     ...desiredTargets,
-    ...(await inventoryTargets(cluster, leftovers)),
+    ...(await inventoryTargets(
+      cluster,
+      leftovers.map((e) => e.id),
+    )),
   ]);
   const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
-
-  const changes: Change[] = [];
+  // Pending ids of a run that ended without confirming; a running sync's are left alone.
+  const previous: Inventory =
+    stored && !busy
+      ? resolvePending(stored.inventory, (id) => {
+          const object = live.get(id);
+          return object && { creationTimestamp: object.metadata.creationTimestamp };
+        })
+      : (stored?.inventory ?? EMPTY_INVENTORY);
+  const previousIds = idsOf(previous);
+  const inInventory = idSet(previousIds);
+  const rules = {
+    prune: options.prune,
+    pruneAdopted: options.pruneAdopted === true,
+    maxShare: options.pruneShare ?? DEFAULT_PRUNE_SHARE,
+    force: options.forcePrune === true,
+    allow: options.allow,
+  };
+  const pruneable = new Set(leftovers.map((e) => formatId(e.id)));
+  const plan = planPrune(
+    previous.entries.filter((e) => pruneable.has(formatId(e.id))),
+    previous.entries.length,
+    (id) => live.get(id),
+    rules,
+  );
+  const added = desired.filter((d) => !inInventory.has(formatId(d.id)));
+  const deletes = plan.some((d) => d.action === 'delete');
+  if (busy && !options.dryRun) {
+    const writes =
+      added.length > 0 ||
+      deletes ||
+      desired.some(
+        (d) => !finishedByTtl(d, live.get(d.id), inInventory) && !isUnchanged(d.object, live.get(d.id)),
+      );
+    if (writes)
+      throw new InventoryBusyError(
+        `app ${options.app} is being synced by another run (its lease ends ${busy.until}); nothing was applied`,
+      );
+  }
+  // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
+  let written: { inventory: Inventory; revision: string | undefined } = {
+    inventory: previous,
+    revision: stored?.revision,
+  };
+  const { changes } = state;
   const ctx = {
     cluster,
     force: options.force,
@@ -248,14 +364,53 @@ export async function syncApp(
     sleep,
     replaceTimeoutMs: 60_000,
   };
+  const preApplied = new Map<string, Change>();
+  if (!options.dryRun && (added.length > 0 || deletes)) {
+    const first = await checkNamespaces(
+      cluster,
+      added,
+      options.app,
+      deps.inventory.inNamespace ? options.namespace : undefined,
+    );
+    if (first) {
+      // The inventory is kept in the app's namespace, which the app itself declares: created first.
+      const resource = resources.get(`${first.object.apiVersion}/${first.object.kind}`);
+      if (resource) preApplied.set(formatId(first.id), await applyObject(ctx, first, resource, undefined));
+    }
+    const intent = intentOf(
+      previous,
+      added.map((d) => d.id),
+      (id) => live.get(id) !== undefined,
+      lease.since,
+      { holder: lease.holder, until: lease.until },
+    ).inventory;
+    let revision: string;
+    try {
+      revision = await deps.inventory.save(options.app, options.namespace, intent, {
+        dryRun: false,
+        expected: stored?.revision,
+      });
+    } catch (err: unknown) {
+      // Nothing else was applied: the namespace created for the inventory goes too, if this sync made it.
+      const early = first && preApplied.get(formatId(first.id));
+      const resource = first && resources.get(`${first.object.apiVersion}/${first.object.kind}`);
+      if (first && early?.action === 'created' && resource)
+        await cluster.remove(resource, '', first.id.name, { dryRun: false }).catch(() => false);
+      throw err;
+    }
+    written = { inventory: intent, revision };
+    state.written = written;
+  }
+
   let done = 0;
   let failed = false;
   const byObject = new Map(desired.map((d) => [d.object, d]));
-  const inInventory = idSet(previous);
   const ttlFinished = new Set<string>();
   for (const batch of batches) {
     const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
+      const early = preApplied.get(formatId(d.id));
+      if (early) return early;
       const liveObject = live.get(d.id);
       let resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
       // Kinds whose CRD was applied in an earlier batch of this sync are discovered now.
@@ -335,27 +490,41 @@ export async function syncApp(
       });
   }
 
-  let kept: ObjectId[] = [...leftovers];
+  let removed = new Set<string>();
   if (!failed) {
     const pruned = await pruneObjects(
-      {
-        cluster,
-        live,
-        prune: options.prune,
-        dryRun: options.dryRun,
-        concurrency: options.concurrency,
-        redactor,
-      },
-      previous,
-      desired.map((d) => d.id),
+      { cluster, dryRun: options.dryRun, concurrency: options.concurrency, redactor },
+      plan,
     );
     changes.push(...pruned.changes);
-    kept = pruned.kept;
+    removed = pruned.removed;
+    state.removed = removed;
     if (pruned.changes.some((c) => c.action === 'failed')) failed = true;
+  } else {
+    for (const d of plan)
+      if (d.action !== 'forget')
+        changes.push({
+          id: d.id,
+          subject: subjectOf(d.id),
+          action: 'skipped',
+          reason: 'not pruned: an apply failed',
+        });
   }
-  const nextInventory = [...desired.map((d) => d.id), ...kept];
-  if (!options.dryRun && !sameIds(previous, nextInventory))
-    await deps.inventory.save(options.app, options.namespace, nextInventory, { dryRun: false });
+  for (const [key, reason] of outside) {
+    const id = parseId(key);
+    changes.push({ id, subject: subjectOf(id), action: 'skipped', reason });
+  }
+  const error = options.dryRun
+    ? undefined
+    : await confirmInventory(
+        deps.inventory,
+        { app: options.app, namespace: options.namespace },
+        written,
+        stored,
+        new Map(changes.map((c) => [formatId(c.id), c.action])),
+        removed,
+      );
+  if (error) failed = true;
 
   let unhealthy: Unhealthy[] = [];
   if (options.wait && !failed && !options.dryRun) {
@@ -390,6 +559,7 @@ export async function syncApp(
     durationMs: Math.round(now() - started),
     unhealthy,
     ok: !failed && unhealthy.length === 0,
+    ...(error ? { error } : {}),
     ...(options.contentHashKey !== undefined
       ? {
           contentHashes: contentHashes(
@@ -399,10 +569,4 @@ export async function syncApp(
         }
       : {}),
   };
-}
-
-function sameIds(a: readonly ObjectId[], b: readonly ObjectId[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a.map(formatId));
-  return b.every((id) => set.has(formatId(id)));
 }

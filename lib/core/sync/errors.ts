@@ -13,3 +13,21 @@ export class DesiredStateError extends Error {
     this.name = 'DesiredStateError';
   }
 }
+
+/** The render produced no object: syncing it would prune the whole app (refused unless allowEmpty). */
+export class EmptyRenderError extends Error {
+  readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EmptyRenderError';
+  }
+}
+
+/** A namespace the sync would write into does not exist, and the app does not declare it. */
+export class MissingNamespaceError extends Error {
+  readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MissingNamespaceError';
+  }
+}

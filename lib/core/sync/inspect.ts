@@ -34,7 +34,7 @@ export async function inspectApp(
     options.secrets,
     redactor,
   );
-  const previous = await inventory.load(options.app, options.namespace);
+  const previous = (await inventory.load(options.app, options.namespace))?.inventory.entries.map((e) => e.id);
   const entries: { resource: ResourceInfo; id: ObjectId }[] = [];
   for (const d of desired) {
     const resource = await cluster.resource(d.object.apiVersion, d.object.kind);

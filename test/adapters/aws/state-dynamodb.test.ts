@@ -29,13 +29,17 @@ describe('DynamoDB state table', () => {
       namespace: `ns-${i % 10}`,
       name: `deployment-number-${i}`,
     }));
-    await store.save('web', 'web', ids, { dryRun: false });
+    const inventory = { entries: ids.map((id) => ({ id, origin: 'created' as const })) };
+    const revision = await store.save('web', 'web', inventory, { dryRun: false, expected: undefined });
     const loaded = await store.load('web');
-    expect(loaded).toHaveLength(10_000);
-    expect(new Set(loaded?.map((id) => id.name))).toEqual(new Set(ids.map((id) => id.name)));
+    expect(loaded?.inventory.entries).toHaveLength(10_000);
+    expect(loaded?.revision).toBe(revision);
+    expect(new Set(loaded?.inventory.entries.map((e) => e.id.name))).toEqual(
+      new Set(ids.map((id) => id.name)),
+    );
     expect(await new DynamoDbInventoryStore(options(), 'staging').load('web')).toBeUndefined();
-    await store.save('web', 'web', [], { dryRun: true });
-    expect(await store.load('web')).toHaveLength(10_000);
+    await store.save('web', 'web', { entries: [] }, { dryRun: true, expected: revision });
+    expect((await store.load('web'))?.inventory.entries).toHaveLength(10_000);
   });
 
   it('deduplicates webhook deliveries until their TTL passes', async () => {
