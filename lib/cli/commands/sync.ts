@@ -17,11 +17,17 @@ import type { CliIo } from '../io';
 
 export const SYNC_HELP = `Usage: plumbline sync PATH --app A [--kubeconfig F] [--context C] [--namespace NS]
                       [--prune] [--dry-run] [--no-force] [--concurrency N] [--wait] [--timeout 5m]
+                      [--allow-empty] [--prune-adopted] [--force-prune]
                       [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
                       [--secrets-file F] [--cluster C] [--audit-table T [--dynamodb-endpoint URL] [--region R]]
 
 Applies an app directory to a cluster with server-side apply (field manager "plumbline").
 Exit 0 when every object synced (and, with --wait, became healthy), 1 when any failed, 2 on bad input.
+
+Prune safety (with --repo, plumbline.yaml's allowEmpty, pruneAdopted and pruneShare apply too):
+  --allow-empty     sync a render with no object (refused by default: it would prune the whole app)
+  --prune-adopted   also prune objects the app adopted (they existed before it applied them)
+  --force-prune     prune even when that deletes more than the app's prune share (default 50%)
 `;
 
 /** `90s`, `5m`, `1h`, or plain seconds. */
@@ -47,6 +53,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       'audit-table': { type: 'string' },
       'dynamodb-endpoint': { type: 'string' },
       region: { type: 'string' },
+      'allow-empty': { type: 'boolean' },
+      'prune-adopted': { type: 'boolean' },
+      'force-prune': { type: 'boolean' },
     },
     allowPositionals: true,
     strict: true,
@@ -79,6 +88,10 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         force: values['no-force'] !== true,
         concurrency,
         wait: values.wait === true,
+        allowEmpty: values['allow-empty'] === true || input.appSettings?.allowEmpty === true,
+        pruneAdopted: values['prune-adopted'] === true || input.appSettings?.pruneAdopted === true,
+        forcePrune: values['force-prune'] === true,
+        ...(input.appSettings ? { pruneShare: input.appSettings.pruneShare / 100 } : {}),
         ...(values['audit-table'] ? { contentHashKey: auditHashKey(flags.cluster ?? 'local') } : {}),
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
@@ -108,6 +121,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
           durationMs: result.durationMs,
           unhealthy: result.unhealthy,
           ...(auditSeq !== undefined ? { auditSeq } : {}),
+          ...(result.error ? { error: result.error } : {}),
         })}\n`,
       );
     } else {
@@ -116,6 +130,8 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       if (auditSeq !== undefined)
         io.out(`audit record ${auditSeq} appended to the chain of cluster ${flags.cluster}\n`);
     }
+    // After the change set: what was applied is shown even when the inventory could not be confirmed.
+    if (result.error) io.err(`error: ${result.error}\n`);
     return result.ok ? 0 : 1;
   } finally {
     await ctx.http.close();

@@ -39,6 +39,10 @@ const DETERMINISTIC = new Set([
   'SecretResolutionError',
   'GitTreeError',
   'JobConfigError',
+  'EmptyRenderError',
+  'MissingNamespaceError',
+  // A malformed inventory stays malformed (InventoryBusyError, a sync in flight, is retried).
+  'InventoryError',
   // A commit the policy refuses stays refused: recorded once, never retried, never applied.
   'SignatureError',
 ]);
@@ -224,6 +228,9 @@ async function runClaimed(
           allow,
           revision: job.commit,
           prune: app.prune,
+          allowEmpty: app.allowEmpty,
+          pruneAdopted: app.pruneAdopted,
+          pruneShare: app.pruneShare / 100,
           dryRun: false,
           force: true,
           concurrency: 16,
