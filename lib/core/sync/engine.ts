@@ -339,15 +339,18 @@ async function runSync(
   const added = desired.filter((d) => !inInventory.has(formatId(d.id)));
   const deletes = plan.some((d) => d.action === 'delete');
   if (busy && !options.dryRun) {
+    // Ids the other run is applying and Git no longer declares: pruning them has to wait for it.
+    const waiting = options.prune && leftovers.some((e) => e.origin === 'pending');
     const writes =
       added.length > 0 ||
       deletes ||
+      waiting ||
       desired.some(
         (d) => !finishedByTtl(d, live.get(d.id), inInventory) && !isUnchanged(d.object, live.get(d.id)),
       );
     if (writes)
       throw new InventoryBusyError(
-        `app ${options.app} is being synced by another run (its lease ends ${busy.until}); nothing was applied`,
+        `app ${options.app} is being synced by another run (its lease ends ${busy.until}; a run that crashed or could not confirm its inventory holds it until then); nothing was applied`,
       );
   }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
@@ -514,16 +517,18 @@ async function runSync(
     const id = parseId(key);
     changes.push({ id, subject: subjectOf(id), action: 'skipped', reason });
   }
-  const error = options.dryRun
-    ? undefined
-    : await confirmInventory(
-        deps.inventory,
-        { app: options.app, namespace: options.namespace },
-        written,
-        stored,
-        new Map(changes.map((c) => [formatId(c.id), c.action])),
-        removed,
-      );
+  // While another run holds the lease this sync wrote nothing, and writes nothing now either.
+  const error =
+    options.dryRun || busy
+      ? undefined
+      : await confirmInventory(
+          deps.inventory,
+          { app: options.app, namespace: options.namespace },
+          written,
+          stored,
+          new Map(changes.map((c) => [formatId(c.id), c.action])),
+          removed,
+        );
   if (error) failed = true;
 
   let unhealthy: Unhealthy[] = [];

@@ -55,7 +55,7 @@ export async function pruneApp(
   const busy = activeLease(stored.inventory, lease.holder, now());
   if (busy)
     throw new InventoryBusyError(
-      `app ${options.app} is being synced by another run (its lease ends ${busy.until}); nothing was deleted`,
+      `app ${options.app} is being synced by another run (its lease ends ${busy.until}; a run that crashed or could not confirm its inventory holds it until then); nothing was deleted`,
     );
   const outside = new Map<string, string>();
   const targets: { resource: ResourceInfo; id: ReturnType<typeof parseId> }[] = [];
