@@ -1,6 +1,7 @@
+import { gzipSync } from 'node:zlib';
 import * as k8s from '@kubernetes/client-node';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
-import { InventoryError } from '../../lib/core/inventory';
+import { InventoryBusyError, InventoryError } from '../../lib/core/inventory';
 import type { ObjectId } from '../../lib/core/manifests';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { sandboxRequest } from '../helpers/http';
@@ -65,6 +66,51 @@ describe('ConfigMapInventoryStore', () => {
     expect(small.data.version).toBe('3');
     expect(small.data.objects?.split('\n')).toHaveLength(10);
     expect(small.binaryData).toBeUndefined();
+  });
+
+  it('reads versions 1 and 2 (written before origins) as created', async () => {
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({
+        metadata: { name: 'plumbline-inventory-v1' },
+        data: { version: '1', objects: '/ConfigMap/default/a' },
+      }),
+    });
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({
+        metadata: { name: 'plumbline-inventory-v2' },
+        data: { version: '2' },
+        binaryData: { 'objects.gz': gzipSync('/ConfigMap/default/b').toString('base64') },
+      }),
+    });
+    expect((await store.load('v1', 'default'))?.inventory.entries).toEqual([
+      { id: { group: '', kind: 'ConfigMap', namespace: 'default', name: 'a' }, origin: 'created' },
+    ]);
+    expect((await store.load('v2', 'default'))?.inventory.entries).toEqual([
+      { id: { group: '', kind: 'ConfigMap', namespace: 'default', name: 'b' }, origin: 'created' },
+    ]);
+  });
+
+  it('writes only over the version it read: a stale writer gets InventoryBusyError and changes nothing', async () => {
+    const entries = ids(2).map((id) => ({ id, origin: 'created' as const }));
+    const first = await store.save('race', 'default', { entries }, { dryRun: false, expected: undefined });
+    await expect(
+      store.save('race', 'default', { entries }, { dryRun: false, expected: undefined }),
+    ).rejects.toThrow(InventoryBusyError);
+    const second = await store.save(
+      'race',
+      'default',
+      { entries: entries.slice(1) },
+      { dryRun: false, expected: first },
+    );
+    await expect(
+      store.save('race', 'default', { entries: [] }, { dryRun: false, expected: first }),
+    ).rejects.toThrow(/changed since this sync read it: another sync of the app is running/);
+    await expect(store.remove('race', 'default', { dryRun: false, expected: first })).rejects.toThrow(
+      InventoryBusyError,
+    );
+    expect((await store.load('race', 'default'))?.inventory.entries).toHaveLength(1);
+    await store.remove('race', 'default', { dryRun: false, expected: second });
+    expect(await store.load('race', 'default')).toBeUndefined();
   });
 
   it('refuses a compressed inventory that does not decompress, with a clear error', async () => {
