@@ -7,7 +7,7 @@ import { confirmOf, type Inventory, LEASE_MS, type StoredInventory, sameInventor
 import type { ChangeAction } from './changeset';
 import type { DesiredObject } from './desired';
 import { MissingNamespaceError } from './errors';
-import type { ClusterPort, InventoryStore } from './ports';
+import { ClusterApiError, type ClusterPort, type InventoryStore } from './ports';
 
 const NAMESPACES = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 
@@ -35,17 +35,22 @@ export async function checkNamespaces(
   );
   const needed = new Set(added.flatMap((d) => (d.namespaced ? [d.id.namespace] : [])));
   if (appNamespace !== undefined) needed.add(appNamespace);
+  // Credentials scoped to namespaces may not read Namespace objects: unknown then, and the apply tells.
+  const exists = async (namespace: string): Promise<boolean> => {
+    try {
+      return (await cluster.get(NAMESPACES, '', namespace)) !== undefined;
+    } catch (err: unknown) {
+      if (err instanceof ClusterApiError && err.code === 403) return true;
+      throw err;
+    }
+  };
   const missing: string[] = [];
   for (const namespace of [...needed].sort()) {
     if (declared.has(namespace)) continue;
-    if (!(await cluster.get(NAMESPACES, '', namespace))) missing.push(namespace);
+    if (!(await exists(namespace))) missing.push(namespace);
   }
   let first: DesiredObject | undefined;
-  if (
-    appNamespace !== undefined &&
-    declared.has(appNamespace) &&
-    !(await cluster.get(NAMESPACES, '', appNamespace))
-  )
+  if (appNamespace !== undefined && declared.has(appNamespace) && !(await exists(appNamespace)))
     first = added.find((d) => d.id.group === '' && d.id.kind === 'Namespace' && d.id.name === appNamespace);
   if (missing.length > 0)
     throw new MissingNamespaceError(
