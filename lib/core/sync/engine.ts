@@ -510,7 +510,7 @@ async function runSync(
           id: d.id,
           subject: subjectOf(d.id),
           action: 'skipped',
-          reason: 'not pruned: an apply failed',
+          reason: d.action === 'keep' ? d.reason : 'not pruned: an apply failed',
         });
   }
   for (const [key, reason] of outside) {
