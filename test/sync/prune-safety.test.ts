@@ -120,7 +120,12 @@ describe('prune safety (plumbline sync and prune-app against the sandbox)', () =
     const app = appDir({ 'a.yaml': cm('a1', 'team-a'), 'b.yaml': cm('b1', 'team-b') });
     expect((await sync(app.dir, 'teams')).code).toBe(0);
     app.set({ 'a.yaml': cm('a1', 'team-a') });
+    // Credentials narrowed with the allow-list: diff and sync neither read team-b nor show b1 deleted.
+    sandbox.faults.add({ path: '/namespaces/team-b/', status: 403 });
+    const diff = await run(['diff', app.dir, '--app', 'teams', '--prune', '--allow-namespaces', 'team-a']);
+    expect(diff).toMatchObject({ code: 0, stdout: '{"app":"teams","changes":[]}\n' });
     const r = await sync(app.dir, 'teams', '--prune', '--force-prune', '--allow-namespaces', 'team-a');
+    sandbox.faults.clear();
     expect(r.code).toBe(0);
     expect(change(r.json, 'ConfigMap/team-b/b1')).toMatchObject({
       action: 'skipped',
@@ -148,6 +153,8 @@ describe('prune safety (plumbline sync and prune-app against the sandbox)', () =
       expect(change(first.json, 'Namespace/prodns')?.action).toBe('configured');
       expect(await inventoryLines('adopter')).toContain('/Namespace//prodns adopted');
       app.set({ 'a.yaml': cm('p1'), 'b.yaml': cm('p2'), 'c.yaml': cm('p3') });
+      const diff = await run(['diff', app.dir, '--app', 'adopter', '--prune']);
+      expect(diff).toMatchObject({ code: 0, stdout: '{"app":"adopter","changes":[]}\n' });
       const kept = await sync(app.dir, 'adopter', '--prune');
       expect(kept.code).toBe(0);
       expect(change(kept.json, 'Namespace/prodns')).toMatchObject({

@@ -9,11 +9,14 @@ import { finishedByTtl, idSet } from './finished-jobs';
 import { LiveState, listTargets } from './live';
 import { asStored } from './normalize';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
+import { outsideAllowList } from './prune-plan';
 
 export interface Inspection {
   readonly desired: DesiredObject[];
   readonly live: LiveState;
   readonly previous: ObjectId[] | undefined;
+  /** Inventory ids the app adopted: prune keeps them unless told (prune-plan.ts). */
+  readonly adopted?: ReadonlySet<string>;
   readonly redactor: Redactor;
 }
 
@@ -34,7 +37,11 @@ export async function inspectApp(
     options.secrets,
     redactor,
   );
-  const previous = (await inventory.load(options.app, options.namespace))?.inventory.entries.map((e) => e.id);
+  const stored = (await inventory.load(options.app, options.namespace))?.inventory.entries;
+  // Ids the allow-list no longer covers are not read (the credentials may not reach them), nor shown pruned.
+  const inside = stored?.filter((e) => outsideAllowList(e.id, options.allow) === undefined);
+  const previous = inside?.map((e) => e.id);
+  const adopted = new Set(inside?.flatMap((e) => (e.origin === 'adopted' ? [formatId(e.id)] : [])));
   const entries: { resource: ResourceInfo; id: ObjectId }[] = [];
   for (const d of desired) {
     const resource = await cluster.resource(d.object.apiVersion, d.object.kind);
@@ -45,7 +52,7 @@ export async function inspectApp(
     if (resource) entries.push({ resource, id });
   }
   const live = await LiveState.read(cluster, listTargets(entries), options.app, options.concurrency);
-  return { desired, live, previous, redactor };
+  return { desired, live, previous, adopted, redactor };
 }
 
 export interface DriftEntry {
@@ -120,7 +127,7 @@ export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
   if (prune) {
     const desired = new Set(inspection.desired.map((d) => formatId(d.id)));
     for (const id of inspection.previous ?? []) {
-      if (!desired.has(formatId(id)) && inspection.live.get(id)) {
+      if (!desired.has(formatId(id)) && inspection.live.get(id) && !inspection.adopted?.has(formatId(id))) {
         out.push({ id: formatId(id), subject: subjectOf(id), action: 'delete', fields: [], removes: [] });
       }
     }
