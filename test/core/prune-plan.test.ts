@@ -140,6 +140,7 @@ describe('namespaceBlockers', () => {
         obj('Event', 'e1'),
         obj('Pod', 'web-1', { ownerReferences: [{ uid: 'u', kind: 'ReplicaSet', name: 'web' }] }),
         obj('Secret', 'plumbline-inventory-other'),
+        { ...obj('PodMetrics', 'web-1'), apiVersion: 'metrics.k8s.io/v1beta1' },
       ],
       new Set(['/ConfigMap/n/ours']),
     );

@@ -111,6 +111,8 @@ export function namespaceBlockers(
 ): KubeObject[] {
   return objects.filter((object) => {
     if (automatic(object)) return false;
+    // metrics-server's PodMetrics mirror running pods (judged by their owners); they own nothing.
+    if (object.apiVersion.startsWith('metrics.k8s.io/')) return false;
     const owners = object.metadata.ownerReferences;
     if (Array.isArray(owners) && owners.length > 0) return false;
     const group = object.apiVersion.includes('/')
