@@ -1,14 +1,5 @@
 import { type ContentHashKey, contentHashes } from '../audit/content-hash';
-import {
-  activeLease,
-  EMPTY_INVENTORY,
-  type Inventory,
-  InventoryBusyError,
-  type InventoryEntry,
-  idsOf,
-  intentOf,
-  resolvePending,
-} from '../inventory';
+import { activeLease, type Inventory } from '../inventory';
 import { formatId, groupOf, type ObjectId, parseId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
@@ -18,15 +9,15 @@ import { applyObject, isUnchanged } from './apply-object';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
 import { EmptyRenderError } from './errors';
-import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
+import { finishedByTtl, TTL_FINISHED_REASON } from './finished-jobs';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
-import { checkNamespaces, confirmInventory, newLease } from './inventory-flow';
+import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
 import { pruneObjects } from './prune';
-import { DEFAULT_PRUNE_SHARE, outsideAllowList, planPrune } from './prune-plan';
 import { refuseReservedNames } from './reserved';
+import { planInventory, splitLeftovers } from './sync-plan';
 import { type Unhealthy, waitHealthy } from './wait';
 
 export interface SyncOptions {
@@ -294,16 +285,8 @@ async function runSync(
     const resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
     return resource ? [{ resource, id: d.id }] : [];
   });
-  const desiredKeys = new Set(desired.map((d) => formatId(d.id)));
   // Ids the allow-list no longer covers are neither read nor pruned: they stay, with the reason.
-  const outside = new Map<string, string>();
-  const leftovers: InventoryEntry[] = [];
-  for (const entry of stored?.inventory.entries ?? []) {
-    if (desiredKeys.has(formatId(entry.id))) continue;
-    const reason = outsideAllowList(entry.id, options.allow);
-    if (reason) outside.set(formatId(entry.id), reason);
-    else leftovers.push(entry);
-  }
+  const { leftovers, outside } = splitLeftovers(stored, desired, options.allow);
   const targets: ListTarget[] = listTargets([
     ...desiredTargets,
     ...(await inventoryTargets(
@@ -312,47 +295,14 @@ async function runSync(
     )),
   ]);
   const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
-  // Pending ids of a run that ended without confirming; a running sync's are left alone.
-  const previous: Inventory =
-    stored && !busy
-      ? resolvePending(stored.inventory, (id) => {
-          const object = live.get(id);
-          return object && { creationTimestamp: object.metadata.creationTimestamp };
-        })
-      : (stored?.inventory ?? EMPTY_INVENTORY);
-  const previousIds = idsOf(previous);
-  const inInventory = idSet(previousIds);
-  const rules = {
-    prune: options.prune,
-    pruneAdopted: options.pruneAdopted === true,
-    maxShare: options.pruneShare ?? DEFAULT_PRUNE_SHARE,
-    force: options.forcePrune === true,
-    allow: options.allow,
-  };
-  const pruneable = new Set(leftovers.map((e) => formatId(e.id)));
-  const plan = planPrune(
-    previous.entries.filter((e) => pruneable.has(formatId(e.id))),
-    previous.entries.length,
+  const { previous, inInventory, plan, added, deletes } = planInventory(
+    stored,
+    busy,
+    leftovers,
+    desired,
     (id) => live.get(id),
-    rules,
+    options,
   );
-  const added = desired.filter((d) => !inInventory.has(formatId(d.id)));
-  const deletes = plan.some((d) => d.action === 'delete');
-  if (busy && !options.dryRun) {
-    // Ids the other run is applying and Git no longer declares: pruning them has to wait for it.
-    const waiting = options.prune && leftovers.some((e) => e.origin === 'pending');
-    const writes =
-      added.length > 0 ||
-      deletes ||
-      waiting ||
-      desired.some(
-        (d) => !finishedByTtl(d, live.get(d.id), inInventory) && !isUnchanged(d.object, live.get(d.id)),
-      );
-    if (writes)
-      throw new InventoryBusyError(
-        `app ${options.app} is being synced by another run (its lease ends ${busy.until}; a run that crashed or could not confirm its inventory holds it until then); nothing was applied`,
-      );
-  }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
   let written: { inventory: Inventory; revision: string | undefined } = {
     inventory: previous,
@@ -369,39 +319,18 @@ async function runSync(
   };
   const preApplied = new Map<string, Change>();
   if (!options.dryRun && (added.length > 0 || deletes)) {
-    const first = await checkNamespaces(
-      cluster,
-      added,
-      options.app,
-      deps.inventory.inNamespace ? options.namespace : undefined,
+    written = await writeIntent(
+      { cluster, store: deps.inventory, app: options.app, namespace: options.namespace },
+      { previous, revision: stored?.revision, added, isLive: (id) => live.get(id) !== undefined, lease },
+      async (first) => {
+        // The inventory is kept in the app's namespace, which the app itself declares: created first.
+        const resource = resources.get(`${first.object.apiVersion}/${first.object.kind}`);
+        if (!resource) return undefined;
+        const change = await applyObject(ctx, first, resource, undefined);
+        preApplied.set(formatId(first.id), change);
+        return { change, resource };
+      },
     );
-    if (first) {
-      // The inventory is kept in the app's namespace, which the app itself declares: created first.
-      const resource = resources.get(`${first.object.apiVersion}/${first.object.kind}`);
-      if (resource) preApplied.set(formatId(first.id), await applyObject(ctx, first, resource, undefined));
-    }
-    const intent = intentOf(
-      previous,
-      added.map((d) => d.id),
-      (id) => live.get(id) !== undefined,
-      lease.since,
-      { holder: lease.holder, until: lease.until },
-    ).inventory;
-    let revision: string;
-    try {
-      revision = await deps.inventory.save(options.app, options.namespace, intent, {
-        dryRun: false,
-        expected: stored?.revision,
-      });
-    } catch (err: unknown) {
-      // Nothing else was applied: the namespace created for the inventory goes too, if this sync made it.
-      const early = first && preApplied.get(formatId(first.id));
-      const resource = first && resources.get(`${first.object.apiVersion}/${first.object.kind}`);
-      if (first && early?.action === 'created' && resource)
-        await cluster.remove(resource, '', first.id.name, { dryRun: false }).catch(() => false);
-      throw err;
-    }
-    written = { inventory: intent, revision };
     state.written = written;
   }
 

@@ -3,11 +3,19 @@
  * write, the intent before the first create, the confirmation after apply and prune.
  */
 import { randomUUID } from 'node:crypto';
-import { confirmOf, type Inventory, LEASE_MS, type StoredInventory, sameInventory } from '../inventory';
-import type { ChangeAction } from './changeset';
+import {
+  confirmOf,
+  type Inventory,
+  intentOf,
+  LEASE_MS,
+  type StoredInventory,
+  sameInventory,
+} from '../inventory';
+import type { ObjectId } from '../manifests';
+import type { Change, ChangeAction } from './changeset';
 import type { DesiredObject } from './desired';
 import { MissingNamespaceError } from './errors';
-import { ClusterApiError, type ClusterPort, type InventoryStore } from './ports';
+import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceInfo } from './ports';
 
 const NAMESPACES = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 
@@ -84,5 +92,42 @@ export async function confirmInventory(
     const message = err instanceof Error ? err.message : String(err);
     const pending = written.inventory.entries.some((e) => e.origin === 'pending');
     return `inventory not confirmed: ${message}${pending ? '; what this sync created stays in its intent and the next sync resolves it' : ''}`;
+  }
+}
+
+/**
+ * Checks the namespaces, then writes the intent: the inventory with the new ids pending, under
+ * this sync's lease, conditional on the revision read. When the inventory's own namespace is one
+ * the app declares and it does not exist yet, `createFirst` makes it before the intent (and it is
+ * deleted again if the intent cannot be written, since nothing else was applied).
+ */
+export async function writeIntent(
+  where: { cluster: ClusterPort; store: InventoryStore; app: string; namespace: string },
+  from: {
+    previous: Inventory;
+    revision: string | undefined;
+    added: readonly DesiredObject[];
+    isLive: (id: ObjectId) => boolean;
+    lease: { holder: string; until: string; since: string };
+  },
+  createFirst: (namespace: DesiredObject) => Promise<{ change: Change; resource: ResourceInfo } | undefined>,
+): Promise<{ inventory: Inventory; revision: string }> {
+  const { cluster, store, app, namespace } = where;
+  const first = await checkNamespaces(cluster, from.added, app, store.inNamespace ? namespace : undefined);
+  const made = first ? await createFirst(first) : undefined;
+  const intent = intentOf(
+    from.previous,
+    from.added.map((d) => d.id),
+    from.isLive,
+    from.lease.since,
+    { holder: from.lease.holder, until: from.lease.until },
+  ).inventory;
+  try {
+    const revision = await store.save(app, namespace, intent, { dryRun: false, expected: from.revision });
+    return { inventory: intent, revision };
+  } catch (err: unknown) {
+    if (first && made?.change.action === 'created')
+      await cluster.remove(made.resource, '', first.id.name, { dryRun: false }).catch(() => false);
+    throw err;
   }
 }
