@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { copyApp } from '../helpers/app-dir';
 import { runCli } from '../helpers/cli';
 import { sandboxRequest } from '../helpers/http';
 
@@ -313,6 +314,28 @@ describe('prune safety (plumbline sync and prune-app against the sandbox)', () =
         '/ConfigMap/default/f7-b created',
         '/ConfigMap/default/f7-theirs adopted',
       ]);
+    });
+
+    it('confirms what it applied and releases the lease when a run fails after its intent', async () => {
+      const app = copyApp('widgets');
+      // Every read of the new CRD fails (after retries): the wait for it throws, past the intent.
+      sandbox.faults.add({
+        verb: 'get',
+        path: '/customresourcedefinitions/widgets\\.example\\.com$',
+        status: 500,
+      });
+      const failed = await sync(app.dir, 'widgets', '--allow-cluster-scoped');
+      sandbox.faults.clear();
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/^error: /);
+      const path = '/api/v1/namespaces/default/configmaps/plumbline-inventory-widgets';
+      const data = (await sandboxRequest(sandbox, 'GET', path)).json<{ data: Record<string, string> }>().data;
+      expect(data.lease).toBeUndefined();
+      expect(data.objects).toContain(
+        'apiextensions.k8s.io/CustomResourceDefinition//widgets.example.com created',
+      );
+      const again = await sync(app.dir, 'widgets', '--allow-cluster-scoped');
+      expect(again.code).toBe(0);
     });
 
     it('writes the inventory once more per sync that adds objects, never for a no-op re-sync', async () => {
