@@ -115,6 +115,44 @@ describe('prune safety (plumbline sync and prune-app against the sandbox)', () =
     });
   });
 
+  it('reads an inventory an earlier Plumbline wrote (version 1) as before: its ids are pruned, and it is upgraded', async () => {
+    for (const name of ['old-a', 'old-b', 'old-c'])
+      await post('/api/v1/namespaces/default/configmaps', {
+        metadata: {
+          name,
+          labels: { 'plumbline.dev/app': 'legacy', 'app.kubernetes.io/managed-by': 'plumbline' },
+        },
+        data: { k: 'v' },
+      });
+    // As the earlier version wrote it: server-side apply, ids only.
+    const apply = await sandboxRequest(
+      sandbox,
+      'PATCH',
+      '/api/v1/namespaces/default/configmaps/plumbline-inventory-legacy?fieldManager=plumbline',
+      {
+        body: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'plumbline-inventory-legacy' },
+          data: {
+            version: '1',
+            objects: '/ConfigMap/default/old-a\n/ConfigMap/default/old-b\n/ConfigMap/default/old-c',
+          },
+        }),
+        contentType: 'application/apply-patch+yaml',
+      },
+    );
+    expect(apply.status).toBe(201);
+    const app = appDir({ 'a.yaml': cm('old-a'), 'b.yaml': cm('old-b') });
+    const r = await sync(app.dir, 'legacy', '--prune');
+    expect(r.code).toBe(0);
+    expect(change(r.json, 'ConfigMap/default/old-c')?.action).toBe('deleted');
+    expect(await inventoryLines('legacy')).toEqual([
+      '/ConfigMap/default/old-a created',
+      '/ConfigMap/default/old-b created',
+    ]);
+  });
+
   it('never prunes outside the current allow-list, and keeps such ids in the inventory (finding 3)', async () => {
     await post('/api/v1/namespaces', { metadata: { name: 'team-a' } });
     await post('/api/v1/namespaces', { metadata: { name: 'team-b' } });
