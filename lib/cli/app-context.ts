@@ -79,6 +79,12 @@ export interface RenderInput {
   /** With --repo: the commit rendered, the app's namespace from plumbline.yaml, the verified signer. */
   readonly commit?: string;
   readonly appNamespace?: string;
+  /** With --repo: the app's prune settings from plumbline.yaml. */
+  readonly appSettings?: {
+    readonly allowEmpty: boolean;
+    readonly pruneAdopted: boolean;
+    readonly pruneShare: number;
+  };
   readonly signer?: string;
 }
 
@@ -101,6 +107,11 @@ export async function renderInput(path: string | undefined, flags: AppFlags): Pr
     rendered: out.rendered,
     commit: out.commit,
     appNamespace: out.app.namespace,
+    appSettings: {
+      allowEmpty: out.app.allowEmpty,
+      pruneAdopted: out.app.pruneAdopted,
+      pruneShare: out.app.pruneShare,
+    },
     ...(out.signer ? { signer: out.signer } : {}),
   };
 }

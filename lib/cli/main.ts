@@ -16,6 +16,7 @@ Commands:
   render      render an app directory (plain YAML, kustomize, helm) to YAML
   diff        what a sync would change
   sync        apply an app to a cluster (server-side apply, prune, wait)
+  prune-app   delete what an app removed from plumbline.yaml left, under the prune safety rules
   drift       detect-only drift check
   audit       query and verify the audit trail (audit init|query|verify)
   eks         EKS helpers: eks token prints an ExecCredential like aws eks get-token
@@ -33,6 +34,7 @@ const COMMANDS: Record<string, Command> = {
   diff: diffCommand,
   sync: syncCommand,
   drift: driftCommand,
+  'prune-app': async (args, io) => (await import('./commands/prune-app.js')).pruneAppCommand(args, io),
   // Loaded on demand: the AWS SDK is not needed by the other commands.
   audit: async (args, io) => (await import('./commands/audit.js')).auditCommand(args, io),
   // Loaded on demand: it starts DynamoDB Local, the sandbox and a git server.

@@ -29,6 +29,9 @@ function failingCluster(err: Error): ClusterPort {
     get: fail,
     apply: fail,
     patch: fail,
+    create: fail,
+    replace: fail,
+    listNamespace: fail,
     remove: fail,
   };
 }

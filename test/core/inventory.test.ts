@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { decodeInventory, encodeInventory, InventoryError, pruneCandidates } from '../../lib/core/inventory';
+import {
+  decodeInventory,
+  encodeInventory,
+  type Inventory,
+  InventoryError,
+  pruneCandidates,
+} from '../../lib/core/inventory';
 import { formatId, type ObjectId } from '../../lib/core/manifests';
 
 const id = (group: string, kind: string, namespace: string, name: string): ObjectId => ({
@@ -32,46 +38,91 @@ describe('pruneCandidates', () => {
   });
 });
 
+const created = (ids: readonly ObjectId[]): Inventory => ({
+  entries: ids.map((i) => ({ id: i, origin: 'created' as const })),
+});
+
 describe('encodeInventory', () => {
-  it('writes sorted, deduplicated ids one a line with version 1', () => {
-    expect(encodeInventory([deploy, cm, role, cm])).toEqual({
+  it('writes sorted, deduplicated ids one a line with their origin, version 3', () => {
+    expect(
+      encodeInventory({
+        entries: [
+          { id: deploy, origin: 'created' },
+          { id: cm, origin: 'adopted' },
+          { id: role, origin: 'pending', since: '2026-12-07T08:00:00.000Z' },
+          { id: cm, origin: 'adopted' },
+        ],
+      }),
+    ).toEqual({
       objects:
-        '/ConfigMap/shop/settings\napps/Deployment/shop/web\nrbac.authorization.k8s.io/ClusterRole//system:shop-reader',
-      version: '1',
+        '/ConfigMap/shop/settings adopted\napps/Deployment/shop/web created\nrbac.authorization.k8s.io/ClusterRole//system:shop-reader pending 2026-12-07T08:00:00.000Z',
+      version: '3',
     });
   });
 
-  it('writes an empty objects value for an empty inventory', () => {
-    expect(encodeInventory([])).toEqual({ objects: '', version: '1' });
+  it('writes an empty objects value for an empty inventory, and a lease as JSON', () => {
+    expect(encodeInventory({ entries: [] })).toEqual({ objects: '', version: '3' });
+    expect(
+      encodeInventory({ entries: [], lease: { holder: 'a-1', until: '2026-12-07T08:15:00.000Z' } }).lease,
+    ).toBe('{"holder":"a-1","until":"2026-12-07T08:15:00.000Z"}');
   });
 
-  it('refuses an id that would not read back as the same id', () => {
-    expect(() => encodeInventory([id('', 'ConfigMap', 'shop', 'a/b')])).toThrow(InventoryError);
-    expect(() => encodeInventory([id('', 'ConfigMap', 'shop', 'a\nb')])).toThrow(InventoryError);
-    expect(() => encodeInventory([id('', '', 'shop', 'a')])).toThrow(InventoryError);
+  it('refuses an id that would not read back as the same id, and a pending id without a time', () => {
+    expect(() => encodeInventory(created([id('', 'ConfigMap', 'shop', 'a/b')]))).toThrow(InventoryError);
+    expect(() => encodeInventory(created([id('', 'ConfigMap', 'shop', 'a\nb')]))).toThrow(InventoryError);
+    expect(() => encodeInventory(created([id('', '', 'shop', 'a')]))).toThrow(InventoryError);
+    expect(() => encodeInventory({ entries: [{ id: cm, origin: 'pending' }] })).toThrow(InventoryError);
   });
 });
 
 describe('decodeInventory', () => {
-  it('reads the ids in stored order', () => {
+  it('reads a version 1 inventory, each id counted as created (prunable, as before)', () => {
     expect(
       decodeInventory({ version: '1', objects: '/ConfigMap/shop/settings\napps/Deployment/shop/web' }),
-    ).toEqual([cm, deploy]);
+    ).toEqual(created([cm, deploy]));
+  });
+
+  it('reads a version 3 inventory with origins and its lease', () => {
+    expect(
+      decodeInventory({
+        version: '3',
+        objects: '/ConfigMap/shop/settings adopted\napps/Deployment/shop/web pending 2026-12-07T08:00:00Z',
+        lease: '{"holder":"h","until":"2026-12-07T08:15:00Z"}',
+      }),
+    ).toEqual({
+      entries: [
+        { id: cm, origin: 'adopted' },
+        { id: deploy, origin: 'pending', since: '2026-12-07T08:00:00Z' },
+      ],
+      lease: { holder: 'h', until: '2026-12-07T08:15:00Z' },
+    });
   });
 
   it('reads an empty inventory and tolerates one trailing newline', () => {
-    expect(decodeInventory({ version: '1', objects: '' })).toEqual([]);
-    expect(decodeInventory({ version: '1', objects: 'apps/Deployment/shop/web\n' })).toEqual([deploy]);
+    expect(decodeInventory({ version: '1', objects: '' })).toEqual({ entries: [] });
+    expect(decodeInventory({ version: '1', objects: 'apps/Deployment/shop/web\n' })).toEqual(
+      created([deploy]),
+    );
   });
 
-  it('ignores keys version 1 does not define', () => {
-    expect(decodeInventory({ version: '1', objects: '', note: 'hi' })).toEqual([]);
+  it('ignores keys the version does not define', () => {
+    expect(decodeInventory({ version: '1', objects: '', note: 'hi' })).toEqual({ entries: [] });
   });
 
   it.each([
     ['not an object', 'text', /not an object/],
     ['an array', [], /not an object/],
     ['an unknown version', { version: '2', objects: '' }, /unsupported inventory version "2"/],
+    ['a later version', { version: '4', objects: '' }, /unsupported inventory version "4"/],
+    ['an unknown origin', { version: '3', objects: '/ConfigMap/a/b owned' }, /line 1: want "<id> created/],
+    ['a version 3 line without origin', { version: '3', objects: '/ConfigMap/a/b' }, /line 1: want/],
+    ['a pending id without time', { version: '3', objects: '/ConfigMap/a/b pending' }, /needs the ISO time/],
+    [
+      'a time on a created id',
+      { version: '3', objects: '/ConfigMap/a/b created 2026-12-07T08:00:00Z' },
+      /only a pending/,
+    ],
+    ['a malformed lease', { version: '3', objects: '', lease: '{"holder":1}' }, /lease wants/],
     ['a numeric version', { version: 1, objects: '' }, /unsupported inventory version 1/],
     ['no version', { objects: '' }, /unsupported inventory version undefined/],
     ['no objects', { version: '1' }, /no string "objects"/],
@@ -142,13 +193,22 @@ describe('inventory properties', () => {
     );
   });
 
-  it('decodeInventory(encodeInventory(ids)) is the sorted set of ids', () => {
+  it('decodeInventory(encodeInventory(inventory)) holds each id once, sorted, with its last origin', () => {
+    const entryArb = fc.record({
+      id: objectIdArb,
+      origin: fc.constantFrom('created' as const, 'adopted' as const, 'pending' as const),
+    });
     fc.assert(
-      fc.property(fc.array(objectIdArb, { maxLength: 20 }), (ids) => {
-        const decoded = decodeInventory(encodeInventory(ids)).map(formatId);
-        const expected = [...new Set(ids.map(formatId))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-        expect(decoded).toEqual(expected);
-        expect(encodeInventory(decodeInventory(encodeInventory(ids)))).toEqual(encodeInventory(ids));
+      fc.property(fc.array(entryArb, { maxLength: 20 }), (raw) => {
+        const inventory: Inventory = {
+          entries: raw.map((e) => (e.origin === 'pending' ? { ...e, since: '2026-12-07T08:00:00.000Z' } : e)),
+        };
+        const decoded = decodeInventory(encodeInventory(inventory));
+        const last = new Map(inventory.entries.map((e) => [formatId(e.id), e.origin]));
+        const expected = [...last.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(decoded.entries.map((e) => formatId(e.id))).toEqual(expected);
+        for (const e of decoded.entries) expect(e.origin).toBe(last.get(formatId(e.id)));
+        expect(encodeInventory(decoded)).toEqual(encodeInventory(inventory));
       }),
     );
   });

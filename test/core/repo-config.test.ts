@@ -24,7 +24,7 @@ function errorOf(text: string): RepoConfigError {
 }
 
 describe('parseRepoConfig', () => {
-  it('applies the defaults: auto renderer, prune, detect-only, no wait, 5m', () => {
+  it('applies the defaults: auto renderer, prune, detect-only, no wait, 5m, no empty render, adopted kept, 50% share', () => {
     const config = parseRepoConfig(configWith({ path: './apps/web/' }));
     expect(config.apps[0]).toEqual({
       ...APP,
@@ -35,7 +35,18 @@ describe('parseRepoConfig', () => {
       wait: false,
       timeout: '5m',
       timeoutSeconds: 300,
+      allowEmpty: false,
+      pruneAdopted: false,
+      pruneShare: 50,
     });
+  });
+
+  it('reads the prune safety settings and refuses a share outside 1 to 100 percent', () => {
+    const config = parseRepoConfig(configWith({ allowEmpty: true, pruneAdopted: true, pruneShare: 100 }));
+    expect(config.apps[0]).toMatchObject({ allowEmpty: true, pruneAdopted: true, pruneShare: 100 });
+    expect(() => parseRepoConfig(configWith({ pruneShare: 0 }))).toThrow(/apps\[0\]\.pruneShare/);
+    expect(() => parseRepoConfig(configWith({ pruneShare: 0.5 }))).toThrow(/apps\[0\]\.pruneShare/);
+    expect(() => parseRepoConfig(configWith({ allowEmpty: 'yes' }))).toThrow(/apps\[0\]\.allowEmpty/);
   });
 
   it('reads policies, dependsOn and a helm block given beside the renderer', () => {

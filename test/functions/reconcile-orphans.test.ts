@@ -14,6 +14,10 @@ const sqsMock = mockClient(SQSClient);
 const HEAD = 'a'.repeat(40);
 const OTHER = 'https://gitlab.com/acme/other-config.git';
 const GONE_IDS = ['rbac.authorization.k8s.io/ClusterRoleBinding//gone-admin', '/ConfigMap/apps/gone-config'];
+const noRevision = { dryRun: false, expected: undefined };
+const created = (ids: readonly string[]) => ({
+  entries: ids.map((id) => ({ id: parseId(id), origin: 'created' as const })),
+});
 
 /**
  * An app removed from plumbline.yaml (finding 4, second half): its inventory stays in the state
@@ -26,14 +30,20 @@ describe('functions/reconcile (orphaned apps)', () => {
   const inventory = (cluster: string) =>
     new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client(), now: () => clock }, cluster);
 
+  /** A sync's save: conditional on the revision it read. */
+  const saveAgain = async (app: string, ids: readonly string[]) => {
+    const stored = await inventory('prod').load(app);
+    await inventory('prod').save(app, 'apps', created(ids), { dryRun: false, expected: stored?.revision });
+  };
+
   beforeAll(async () => {
     stateTable = `state-orphans-${process.pid}`;
     await createStateTable(dynamo.client(), stateTable);
     audit = new DynamoDbAuditStore({ tableName: await dynamo.newAuditTable(), client: dynamo.client() });
     // web is still declared; gone was removed from plumbline.yaml; empty holds nothing.
-    await inventory('prod').save('web', 'apps', [parseId('/ConfigMap/apps/web-config')], { dryRun: false });
-    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
-    await inventory('prod').save('empty', 'apps', [], { dryRun: false });
+    await inventory('prod').save('web', 'apps', created(['/ConfigMap/apps/web-config']), noRevision);
+    await inventory('prod').save('gone', 'apps', created(GONE_IDS), noRevision);
+    await inventory('prod').save('empty', 'apps', created([]), noRevision);
   });
   beforeEach(() => {
     sqsMock.reset();
@@ -87,7 +97,7 @@ describe('functions/reconcile (orphaned apps)', () => {
     expect(await orphanRecords()).toHaveLength(1);
     // Declared again and synced: the inventory is saved anew. Then removed again.
     clock += 60_000;
-    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
+    await saveAgain('gone', GONE_IDS);
     const { result } = await captureOutput(() => handlerWith()(scheduledEvent('tick-3')));
     expect(result).toMatchObject({ orphaned: 1 });
     expect((await orphanRecords()).map((r) => r.deliveryId)).toEqual(['tick-3', 'tick-1']);
@@ -95,7 +105,7 @@ describe('functions/reconcile (orphaned apps)', () => {
 
   it('reports nothing while a repository cannot be read: its apps would look orphaned', async () => {
     clock += 60_000;
-    await inventory('prod').save('gone', 'apps', GONE_IDS.map(parseId), { dryRun: false });
+    await saveAgain('gone', GONE_IDS);
     const deployment = {
       ...DEPLOYMENT,
       repositories: [...DEPLOYMENT.repositories, { url: OTHER, branch: 'main', provider: 'gitlab' as const }],

@@ -128,7 +128,9 @@ describe('CRDs whose kinds reach discovery late', () => {
       expect(result.changes.find((c) => c.subject === `Widget.example.com/${ns}/sprocket`)).toMatchObject({
         action: 'skipped',
       });
-      const kept = (await inventory.load('widgets', ns))?.map((id) => `${id.kind}/${id.name}`);
+      const kept = (await inventory.load('widgets', ns))?.inventory.entries.map(
+        (e) => `${e.id.kind}/${e.id.name}`,
+      );
       expect(kept).toContain('CustomResourceDefinition/widgets.example.com');
     } finally {
       await http.close();

@@ -71,10 +71,10 @@ describe('plumbline sync against the sandbox', () => {
       await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/configmaps/plumbline-inventory-shop')
     ).json<{ data: { objects: string } }>();
     expect(inv.data.objects.split('\n').sort()).toEqual([
-      '/ConfigMap/default/shop-config',
-      '/Secret/default/shop-secret',
-      '/Service/default/shop',
-      'apps/Deployment/default/shop',
+      '/ConfigMap/default/shop-config created',
+      '/Secret/default/shop-secret created',
+      '/Service/default/shop created',
+      'apps/Deployment/default/shop created',
     ]);
   });
 

@@ -87,8 +87,8 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
   }
 
   async objects(cluster: string, app: string): Promise<readonly string[]> {
-    const ids = await new DynamoDbInventoryStore(this.options, cluster).load(app);
-    return (ids ?? []).map(formatId);
+    const stored = await new DynamoDbInventoryStore(this.options, cluster).load(app);
+    return (stored?.inventory.entries ?? []).map((e) => formatId(e.id));
   }
 
   async reported(cluster: string): Promise<ReadonlyMap<string, string>> {

@@ -15,8 +15,14 @@ import {
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { decodeInventory, encodeInventory } from '../../core/inventory';
-import type { ObjectId } from '../../core/manifests';
+import {
+  decodeInventory,
+  encodeInventory,
+  type Inventory,
+  InventoryBusyError,
+  InventoryError,
+  type StoredInventory,
+} from '../../core/inventory';
 import type { InventoryStore } from '../../core/sync';
 import type { DeliveryDedupe } from '../../core/webhooks';
 
@@ -78,8 +84,9 @@ export class StateTable {
 
 /**
  * The inventory of each app in DynamoDB, for the Lambda functions (the CLI keeps it in a
- * ConfigMap): pk `CLUSTER#<cluster>`, sk `INVENTORY#<app>`; the ids gzipped, so 10,000 objects
+ * ConfigMap): pk `CLUSTER#<cluster>`, sk `INVENTORY#<app>`; the lines gzipped, so 10,000 objects
  * fit an item. The app's namespace is not part of the key: an app has one inventory per cluster.
+ * `rev` counts writes; each write is conditional on the one read (items written before it have none).
  */
 export class DynamoDbInventoryStore extends StateTable implements InventoryStore {
   constructor(
@@ -89,40 +96,96 @@ export class DynamoDbInventoryStore extends StateTable implements InventoryStore
     super(options);
   }
 
-  async load(app: string): Promise<ObjectId[] | undefined> {
+  private key(app: string): { pk: string; sk: string } {
+    return { pk: `CLUSTER#${this.cluster}`, sk: `INVENTORY#${app}` };
+  }
+
+  async load(app: string): Promise<StoredInventory | undefined> {
     const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.options.tableName,
-        Key: { pk: `CLUSTER#${this.cluster}`, sk: `INVENTORY#${app}` },
-        ConsistentRead: true,
-      }),
+      new GetCommand({ TableName: this.options.tableName, Key: this.key(app), ConsistentRead: true }),
     );
     if (!Item) return undefined;
-    const objects = gunzipSync(Buffer.from(Item.objectsGz as Uint8Array)).toString('utf8');
-    return decodeInventory({ version: String(Item.version), objects });
+    try {
+      const objects = gunzipSync(Buffer.from(Item.objectsGz as Uint8Array)).toString('utf8');
+      const inventory = decodeInventory({
+        version: String(Item.version),
+        objects,
+        ...(typeof Item.lease === 'string' ? { lease: Item.lease } : {}),
+      });
+      return { inventory, revision: String(typeof Item.rev === 'number' ? Item.rev : 0) };
+    } catch (err: unknown) {
+      throw new InventoryError(
+        `the inventory of app ${app} on cluster ${this.cluster} cannot be read (${err instanceof Error ? err.message : String(err)}); nothing was applied or pruned`,
+        { cause: err },
+      );
+    }
   }
 
   async save(
     app: string,
     _namespace: string,
-    ids: readonly ObjectId[],
-    options: { readonly dryRun: boolean },
+    inventory: Inventory,
+    options: { readonly dryRun: boolean; readonly expected: string | undefined },
+  ): Promise<string> {
+    const rev = options.expected === undefined ? 1 : Number(options.expected) + 1;
+    if (options.dryRun) return String(rev);
+    const { objects = '', version, lease } = encodeInventory(inventory);
+    await this.conditional(app, options.expected, (condition) =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: {
+            ...this.key(app),
+            version,
+            objectsGz: gzipSync(Buffer.from(objects, 'utf8')),
+            ...(lease ? { lease } : {}),
+            count: inventory.entries.length,
+            rev,
+            updatedAt: new Date(this.now()).toISOString(),
+          },
+          ...condition,
+        }),
+      ),
+    );
+    return String(rev);
+  }
+
+  async remove(
+    app: string,
+    _namespace: string,
+    options: { readonly dryRun: boolean; readonly expected: string },
   ): Promise<void> {
     if (options.dryRun) return;
-    const data = encodeInventory(ids);
-    await this.client.send(
-      new PutCommand({
-        TableName: this.options.tableName,
-        Item: {
-          pk: `CLUSTER#${this.cluster}`,
-          sk: `INVENTORY#${app}`,
-          version: data.version,
-          objectsGz: gzipSync(Buffer.from(data.objects ?? '', 'utf8')),
-          count: ids.length,
-          updatedAt: new Date(this.now()).toISOString(),
-        },
-      }),
+    await this.conditional(app, options.expected, (condition) =>
+      this.client.send(
+        new DeleteCommand({ TableName: this.options.tableName, Key: this.key(app), ...condition }),
+      ),
     );
+  }
+
+  private async conditional(
+    app: string,
+    expected: string | undefined,
+    write: (condition: {
+      ConditionExpression: string;
+      ExpressionAttributeValues?: Record<string, unknown>;
+    }) => Promise<unknown>,
+  ): Promise<void> {
+    const condition =
+      expected === undefined
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : expected === '0'
+          ? { ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(rev)' }
+          : { ConditionExpression: 'rev = :rev', ExpressionAttributeValues: { ':rev': Number(expected) } };
+    try {
+      await write(condition);
+    } catch (err: unknown) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      throw new InventoryBusyError(
+        `the inventory of app ${app} on cluster ${this.cluster} changed since this sync read it: another sync of the app is running; nothing more was written`,
+        { cause: err },
+      );
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type ResourceInfo,
 } from '../../core/sync/ports';
 import type { KubeHttp } from './http';
+import { listNamespace } from './list-namespace';
 
 interface ApiResource {
   name?: unknown;
@@ -186,18 +187,55 @@ export class KubernetesCluster implements ClusterPort {
     return body as KubeObject;
   }
 
+  async create(
+    resource: ResourceInfo,
+    object: KubeObject,
+    options: { readonly dryRun: boolean },
+  ): Promise<KubeObject> {
+    const { body } = await this.http.send({
+      method: 'POST',
+      path: resourcePath(resource, object.metadata.namespace),
+      query: { fieldManager: this.fieldManager, ...(options.dryRun ? { dryRun: 'All' } : {}) },
+      body: object,
+    });
+    return body as KubeObject;
+  }
+
+  async replace(
+    resource: ResourceInfo,
+    object: KubeObject,
+    options: { readonly dryRun: boolean },
+  ): Promise<KubeObject> {
+    const { body } = await this.http.send({
+      method: 'PUT',
+      path: resourcePath(resource, object.metadata.namespace, object.metadata.name),
+      query: { fieldManager: this.fieldManager, ...(options.dryRun ? { dryRun: 'All' } : {}) },
+      body: object,
+    });
+    return body as KubeObject;
+  }
+
+  async listNamespace(namespace: string): Promise<KubeObject[]> {
+    return listNamespace(this, this.http, namespace);
+  }
+
   async remove(
     resource: ResourceInfo,
     namespace: string,
     name: string,
-    options: { readonly dryRun: boolean },
+    options: { readonly dryRun: boolean; readonly resourceVersion?: string },
   ): Promise<boolean> {
     try {
       await this.http.send({
         method: 'DELETE',
         path: resourcePath(resource, namespace, name),
         query: options.dryRun ? { dryRun: 'All' } : {},
-        body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
+        body: {
+          kind: 'DeleteOptions',
+          apiVersion: 'v1',
+          propagationPolicy: 'Background',
+          ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}),
+        },
       });
       return true;
     } catch (err: unknown) {

@@ -17,17 +17,23 @@ import type { CliIo } from '../io';
 
 export const SYNC_HELP = `Usage: plumbline sync PATH --app A [--kubeconfig F] [--context C] [--namespace NS]
                       [--prune] [--dry-run] [--no-force] [--concurrency N] [--wait] [--timeout 5m]
+                      [--allow-empty] [--prune-adopted] [--force-prune]
                       [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
                       [--secrets-file F] [--cluster C] [--audit-table T [--dynamodb-endpoint URL] [--region R]
                        [--kms-key KEY | --key-file F] [--audit-outbox DIR]]
 
-Applies an app directory to a cluster with server-side apply (field manager "plumbline").
+Applies an app directory to a cluster with server-side apply (field manager "plumbline-<app>").
 Exit 0 when every object synced (and, with --wait, became healthy), 1 when any failed, 2 on bad input.
 With --audit-table, each sync appends a MAC'd record to the chain of --cluster (key: --kms-key, or
 --key-file, default ~/.plumbline/audit-key.json; see 'plumbline audit --help'). The sync is refused
 before any request to the cluster when the table cannot be reached. A record that cannot be appended
 after the cluster changed is kept in --audit-outbox (default ~/.plumbline/audit-outbox) and appended
 before the next sync to that table and cluster.
+
+Prune safety (with --repo, plumbline.yaml's allowEmpty, pruneAdopted and pruneShare apply too):
+  --allow-empty     sync a render with no object (refused by default: it would prune the whole app)
+  --prune-adopted   also prune objects the app adopted (they existed before it applied them)
+  --force-prune     prune even when that deletes more than the app's prune share (default 50%)
 `;
 
 /** `90s`, `5m`, `1h`, or plain seconds. */
@@ -56,6 +62,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       'kms-key': { type: 'string' },
       'key-file': { type: 'string' },
       'audit-outbox': { type: 'string' },
+      'allow-empty': { type: 'boolean' },
+      'prune-adopted': { type: 'boolean' },
+      'force-prune': { type: 'boolean' },
     },
     allowPositionals: true,
     strict: true,
@@ -92,6 +101,10 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         force: values['no-force'] !== true,
         concurrency,
         wait: values.wait === true,
+        allowEmpty: values['allow-empty'] === true || input.appSettings?.allowEmpty === true,
+        pruneAdopted: values['prune-adopted'] === true || input.appSettings?.pruneAdopted === true,
+        forcePrune: values['force-prune'] === true,
+        ...(input.appSettings ? { pruneShare: input.appSettings.pruneShare / 100 } : {}),
         ...(audit ? { contentHashKey: audit.contentHashKey } : {}),
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
@@ -121,6 +134,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
           ...(auditSeq !== undefined ? { auditSeq } : {}),
           ...(appended?.flushed.length ? { auditFlushed: appended.flushed } : {}),
           ...(appended?.keptIn ? { auditKeptIn: appended.keptIn } : {}),
+          ...(result.error ? { error: result.error } : {}),
         })}\n`,
       );
     } else {
@@ -131,6 +145,8 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
       if (auditSeq !== undefined)
         io.out(`audit record ${auditSeq} appended to the chain of cluster ${flags.cluster}\n`);
     }
+    // After the change set: what was applied is shown even when the inventory could not be confirmed.
+    if (result.error) io.err(`error: ${result.error}\n`);
     if (appended?.keptIn) {
       io.err(
         `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`,

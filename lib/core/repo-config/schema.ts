@@ -24,6 +24,12 @@ export interface RepoApp {
   readonly selfHeal: boolean;
   /** Wait for the applied objects to become healthy (default false). */
   readonly wait: boolean;
+  /** Sync a render with no object (default false: refused, it would prune everything the app has). */
+  readonly allowEmpty: boolean;
+  /** Prune objects the app adopted, that existed before it applied them (default false). */
+  readonly pruneAdopted: boolean;
+  /** The largest share of the app's inventory, in percent, one sync may prune without --force-prune (default 50). */
+  readonly pruneShare: number;
   /** As written (default `5m`). */
   readonly timeout: string;
   readonly timeoutSeconds: number;
@@ -47,6 +53,9 @@ export const APP_FIELDS = [
   'selfHeal',
   'wait',
   'timeout',
+  'allowEmpty',
+  'pruneAdopted',
+  'pruneShare',
 ] as const;
 
 const MAX_APPS = 10_000;
@@ -74,6 +83,9 @@ const appSchema = z
     selfHeal: z.boolean().default(false),
     wait: z.boolean().default(false),
     timeout: z.string().default('5m'),
+    allowEmpty: z.boolean().default(false),
+    pruneAdopted: z.boolean().default(false),
+    pruneShare: z.number().int().min(1).max(100).default(50),
   })
   .transform((raw, ctx): RepoApp => {
     const timeout = checkDuration(raw.timeout);
@@ -102,6 +114,9 @@ const appSchema = z
       wait: raw.wait,
       timeout: raw.timeout,
       timeoutSeconds: timeout.value,
+      allowEmpty: raw.allowEmpty,
+      pruneAdopted: raw.pruneAdopted,
+      pruneShare: raw.pruneShare,
     };
   });
 

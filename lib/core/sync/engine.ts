@@ -1,5 +1,6 @@
 import { type ContentHashKey, contentHashes } from '../audit/content-hash';
-import { formatId, groupOf, type ObjectId, subjectOf } from '../manifests';
+import { activeLease, type Inventory } from '../inventory';
+import { formatId, groupOf, type ObjectId, parseId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
@@ -7,13 +8,17 @@ import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secr
 import { applyAsApp } from './apply-owned';
 import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
-import { finishedByTtl, idSet, TTL_FINISHED_REASON } from './finished-jobs';
+import { EmptyRenderError } from './errors';
+import { finishedByTtl, TTL_FINISHED_REASON } from './finished-jobs';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
+import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { ForeignObjects } from './ownership';
 import { mapPool } from './pool';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
 import { pruneObjects } from './prune';
+import { refuseReservedNames } from './reserved';
+import { planInventory, splitLeftovers } from './sync-plan';
 import { type Unhealthy, waitHealthy } from './wait';
 
 export interface SyncOptions {
@@ -35,6 +40,14 @@ export interface SyncOptions {
    * carries a content hash of every desired object for the audit record.
    */
   readonly contentHashKey?: ContentHashKey;
+  /** Sync a render with no object (default false: refused, it would prune the whole app). */
+  readonly allowEmpty?: boolean;
+  /** Prune objects the app adopted (default false). */
+  readonly pruneAdopted?: boolean;
+  /** The largest share of the inventory one sync may prune, 0 to 1 (default 0.5). */
+  readonly pruneShare?: number;
+  /** Prune past pruneShare. */
+  readonly forcePrune?: boolean;
 }
 
 export interface SecretsConfig {
@@ -64,6 +77,8 @@ export interface SyncResult {
   readonly ok: boolean;
   /** contentHash() of each desired object by formatId, when SyncOptions.contentHashKey is set. */
   readonly contentHashes?: ReadonlyMap<string, string>;
+  /** What failed after objects were applied (the inventory's confirmation), reported after the change set. */
+  readonly error?: string;
 }
 
 /**
@@ -212,10 +227,47 @@ export async function syncApp(
   deps: SyncDeps,
   options: SyncOptions,
 ): Promise<SyncResult> {
+  const state: SyncState = { changes: [] };
+  try {
+    return await runSync(manifests, deps, options, state);
+  } catch (err: unknown) {
+    // A sync that fails after its intent releases its lease, so the next run need not wait for it.
+    if (state.written?.inventory.lease)
+      await confirmInventory(
+        deps.inventory,
+        { app: options.app, namespace: options.namespace },
+        state.written,
+        undefined,
+        new Map(state.changes.map((c) => [formatId(c.id), c.action])),
+        state.removed ?? new Set(),
+        { keepUnsent: true },
+      );
+    throw err;
+  }
+}
+
+/** What runSync has written and done so far, for syncApp to confirm when it throws. */
+interface SyncState {
+  changes: Change[];
+  written?: { inventory: Inventory; revision: string | undefined };
+  removed?: Set<string>;
+}
+
+async function runSync(
+  manifests: readonly RenderedManifest[],
+  deps: SyncDeps,
+  options: SyncOptions,
+  state: SyncState,
+): Promise<SyncResult> {
   const now = deps.now ?? Date.now;
   const sleep = deps.sleep ?? defaultSleep;
   const started = now();
   const { cluster } = deps;
+  refuseReservedNames(manifests);
+  if (manifests.length === 0 && options.allowEmpty !== true)
+    throw new EmptyRenderError(
+      `app ${options.app} rendered no objects: syncing that would prune everything it has; check its path and files, or set allowEmpty: true (--allow-empty) if it is meant to be empty`,
+    );
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
 
@@ -226,22 +278,39 @@ export async function syncApp(
   );
   // Ordering validates sync-wave annotations: bad input is refused before the first request.
   const batches = applyBatches(desired.map((d) => d.object));
-  const previous = (await deps.inventory.load(options.app, options.namespace)) ?? [];
+  const stored = await deps.inventory.load(options.app, options.namespace);
+  const lease = newLease(now());
+  const busy = stored ? activeLease(stored.inventory, lease.holder, now()) : undefined;
   const resources = await resolveResources(cluster, desired);
   const desiredTargets = desired.flatMap((d) => {
     const resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
     return resource ? [{ resource, id: d.id }] : [];
   });
-  const desiredKeys = new Set(desired.map((d) => formatId(d.id)));
-  const leftovers = previous.filter((id) => !desiredKeys.has(formatId(id)));
+  // Ids the allow-list no longer covers are neither read nor pruned: they stay, with the reason.
+  const { leftovers, outside } = splitLeftovers(stored, desired, options.allow);
   const targets: ListTarget[] = listTargets([
     ...desiredTargets,
-    ...(await inventoryTargets(cluster, leftovers)),
+    ...(await inventoryTargets(
+      cluster,
+      leftovers.map((e) => e.id),
+    )),
   ]);
   const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
   const foreign = await ForeignObjects.read(cluster, desiredTargets, live, options.app, options.concurrency);
-
-  const changes: Change[] = [];
+  const { previous, inInventory, plan, added, deletes } = planInventory(
+    stored,
+    busy,
+    leftovers,
+    desired,
+    (id) => live.get(id),
+    options,
+  );
+  // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
+  let written: { inventory: Inventory; revision: string | undefined } = {
+    inventory: previous,
+    revision: stored?.revision,
+  };
+  const { changes } = state;
   const ctx = {
     app: options.app,
     cluster,
@@ -251,14 +320,32 @@ export async function syncApp(
     sleep,
     replaceTimeoutMs: 60_000,
   };
+  const preApplied = new Map<string, Change>();
+  if (!options.dryRun && (added.length > 0 || deletes)) {
+    written = await writeIntent(
+      { cluster, store: deps.inventory, app: options.app, namespace: options.namespace },
+      { previous, revision: stored?.revision, added, isLive: (id) => live.get(id) !== undefined, lease },
+      async (first) => {
+        // The inventory is kept in the app's namespace, which the app itself declares: created first.
+        const resource = resources.get(`${first.object.apiVersion}/${first.object.kind}`);
+        if (!resource) return undefined;
+        const change = await applyAsApp(ctx, first, resource, undefined, foreign.get(first.id));
+        preApplied.set(formatId(first.id), change);
+        return { change, resource };
+      },
+    );
+    state.written = written;
+  }
+
   let done = 0;
   let failed = false;
   const byObject = new Map(desired.map((d) => [d.object, d]));
-  const inInventory = idSet(previous);
   const ttlFinished = new Set<string>();
   for (const batch of batches) {
     const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
+      const early = preApplied.get(formatId(d.id));
+      if (early) return early;
       const liveObject = live.get(d.id);
       const foreignObject = liveObject ? undefined : foreign.get(d.id);
       let resource = resources.get(`${d.object.apiVersion}/${d.object.kind}`);
@@ -337,27 +424,44 @@ export async function syncApp(
       });
   }
 
-  let kept: ObjectId[] = [...leftovers];
+  let removed = new Set<string>();
   if (!failed) {
     const pruned = await pruneObjects(
-      {
-        cluster,
-        live,
-        prune: options.prune,
-        dryRun: options.dryRun,
-        concurrency: options.concurrency,
-        redactor,
-      },
-      previous,
-      desired.map((d) => d.id),
+      { cluster, dryRun: options.dryRun, concurrency: options.concurrency, redactor },
+      plan,
     );
     changes.push(...pruned.changes);
-    kept = pruned.kept;
+    removed = pruned.removed;
+    state.removed = removed;
     if (pruned.changes.some((c) => c.action === 'failed')) failed = true;
+  } else {
+    for (const d of plan)
+      if (d.action !== 'forget')
+        changes.push({
+          id: d.id,
+          subject: subjectOf(d.id),
+          action: 'skipped',
+          reason: d.action === 'keep' ? d.reason : 'not pruned: an apply failed',
+        });
   }
-  const nextInventory = [...desired.map((d) => d.id), ...kept];
-  if (!options.dryRun && !sameIds(previous, nextInventory))
-    await deps.inventory.save(options.app, options.namespace, nextInventory, { dryRun: false });
+  for (const [key, reason] of outside) {
+    const id = parseId(key);
+    changes.push({ id, subject: subjectOf(id), action: 'skipped', reason });
+  }
+  // While another run holds the lease this sync wrote nothing, and writes nothing now either.
+  const error =
+    options.dryRun || busy
+      ? undefined
+      : await confirmInventory(
+          deps.inventory,
+          { app: options.app, namespace: options.namespace },
+          written,
+          stored,
+          new Map(changes.map((c) => [formatId(c.id), c.action])),
+          // Another app owns what a sync refused: it leaves this app's inventory (never pruned by it).
+          new Set([...removed, ...changes.flatMap((c) => (c.owner ? [formatId(c.id)] : []))]),
+        );
+  if (error) failed = true;
 
   let unhealthy: Unhealthy[] = [];
   if (options.wait && !failed && !options.dryRun) {
@@ -392,6 +496,7 @@ export async function syncApp(
     durationMs: Math.round(now() - started),
     unhealthy,
     ok: !failed && unhealthy.length === 0,
+    ...(error ? { error } : {}),
     ...(options.contentHashKey !== undefined
       ? {
           contentHashes: contentHashes(
@@ -401,10 +506,4 @@ export async function syncApp(
         }
       : {}),
   };
-}
-
-function sameIds(a: readonly ObjectId[], b: readonly ObjectId[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a.map(formatId));
-  return b.every((id) => set.has(formatId(id)));
 }

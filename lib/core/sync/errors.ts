@@ -17,3 +17,21 @@ export class DesiredStateError extends PlumblineError {
     this.name = 'DesiredStateError';
   }
 }
+
+/** The render produced no object: syncing it would prune the whole app (refused unless allowEmpty). */
+export class EmptyRenderError extends PlumblineError {
+  readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'EmptyRenderError';
+  }
+}
+
+/** A namespace the sync would write into does not exist, and the app does not declare it. */
+export class MissingNamespaceError extends PlumblineError {
+  readonly retryable = false;
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'MissingNamespaceError';
+  }
+}

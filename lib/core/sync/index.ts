@@ -4,3 +4,4 @@ export * from './engine';
 export * from './errors';
 export * from './inspect';
 export * from './ports';
+export * from './prune-app';

@@ -10,6 +10,7 @@ import { LiveState, listTargets } from './live';
 import { asStored } from './normalize';
 import { ForeignObjects, ownershipRefusal } from './ownership';
 import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
+import { outsideAllowList } from './prune-plan';
 
 export interface Inspection {
   readonly app: string;
@@ -18,6 +19,8 @@ export interface Inspection {
   /** Desired objects missing from the app's live state that another app owns. */
   readonly foreign: ForeignObjects;
   readonly previous: ObjectId[] | undefined;
+  /** Inventory ids the app adopted: prune keeps them unless told (prune-plan.ts). */
+  readonly adopted?: ReadonlySet<string>;
   readonly redactor: Redactor;
 }
 
@@ -38,7 +41,11 @@ export async function inspectApp(
     options.secrets,
     redactor,
   );
-  const previous = await inventory.load(options.app, options.namespace);
+  const stored = (await inventory.load(options.app, options.namespace))?.inventory.entries;
+  // Ids the allow-list no longer covers are not read (the credentials may not reach them), nor shown pruned.
+  const inside = stored?.filter((e) => outsideAllowList(e.id, options.allow) === undefined);
+  const previous = inside?.map((e) => e.id);
+  const adopted = new Set(inside?.flatMap((e) => (e.origin === 'adopted' ? [formatId(e.id)] : [])));
   const desiredEntries: { resource: ResourceInfo; id: ObjectId }[] = [];
   for (const d of desired) {
     const resource = await cluster.resource(d.object.apiVersion, d.object.kind);
@@ -52,7 +59,7 @@ export async function inspectApp(
   const live = await LiveState.read(cluster, listTargets(entries), options.app, options.concurrency);
   // The same reads as a sync's, so drift, diff and a dry run agree on objects other apps own.
   const foreign = await ForeignObjects.read(cluster, desiredEntries, live, options.app, options.concurrency);
-  return { app: options.app, desired, live, foreign, previous, redactor };
+  return { app: options.app, desired, live, foreign, previous, adopted, redactor };
 }
 
 /** The object the app would apply over (its own, else another app's), and why a sync would refuse it. */
@@ -145,7 +152,7 @@ export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
   if (prune) {
     const desired = new Set(inspection.desired.map((d) => formatId(d.id)));
     for (const id of inspection.previous ?? []) {
-      if (!desired.has(formatId(id)) && inspection.live.get(id)) {
+      if (!desired.has(formatId(id)) && inspection.live.get(id) && !inspection.adopted?.has(formatId(id))) {
         out.push({ id: formatId(id), subject: subjectOf(id), action: 'delete', fields: [], removes: [] });
       }
     }

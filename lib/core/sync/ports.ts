@@ -1,4 +1,5 @@
-import type { KubeObject, ObjectId } from '../manifests';
+import type { Inventory, StoredInventory } from '../inventory';
+import type { KubeObject } from '../manifests';
 
 /** A served resource, as discovery describes it. */
 export interface ResourceInfo {
@@ -52,23 +53,58 @@ export interface ClusterPort {
     operations: readonly JsonPatchOperation[],
     options: { readonly dryRun: boolean; readonly fieldManager?: string },
   ): Promise<KubeObject>;
-  /** Deletes (background propagation); false when it was already gone. */
+  /** Creates with POST: a ClusterApiError with code 409 when the object exists. */
+  create(
+    resource: ResourceInfo,
+    object: KubeObject,
+    options: { readonly dryRun: boolean },
+  ): Promise<KubeObject>;
+  /** Replaces with PUT, conditional on object.metadata.resourceVersion: a ClusterApiError with code 409 when it changed. */
+  replace(
+    resource: ResourceInfo,
+    object: KubeObject,
+    options: { readonly dryRun: boolean },
+  ): Promise<KubeObject>;
+  /**
+   * Every object in a namespace, of every namespaced kind the cluster lists (one list per kind,
+   * no selector): what deleting the namespace would delete with it.
+   */
+  listNamespace(namespace: string): Promise<KubeObject[]>;
+  /**
+   * Deletes (background propagation); false when it was already gone. With `resourceVersion`, only
+   * that version of it (a ClusterApiError with code 409 otherwise).
+   */
   remove(
     resource: ResourceInfo,
     namespace: string,
     name: string,
-    options: { readonly dryRun: boolean },
+    options: { readonly dryRun: boolean; readonly resourceVersion?: string },
   ): Promise<boolean>;
 }
 
-/** Where the ids of what an app applied last are kept (in-cluster ConfigMap for the CLI, DynamoDB in #6). */
+/**
+ * Where an app's inventory is kept (a ConfigMap for the CLI, DynamoDB for the Lambda functions).
+ * Writes are conditional, so two syncs of one app cannot both write over what they read.
+ */
 export interface InventoryStore {
-  load(app: string, namespace: string): Promise<ObjectId[] | undefined>;
+  /** True when the inventory is kept in the app's namespace, which must then exist before the intent. */
+  readonly inNamespace?: boolean;
+  load(app: string, namespace: string): Promise<StoredInventory | undefined>;
+  /**
+   * Writes the inventory if the stored one is still at revision `expected` (undefined: none is
+   * stored yet) and returns the new revision; throws InventoryBusyError when it is not.
+   */
   save(
     app: string,
     namespace: string,
-    ids: readonly ObjectId[],
-    options: { readonly dryRun: boolean },
+    inventory: Inventory,
+    options: { readonly dryRun: boolean; readonly expected: string | undefined },
+  ): Promise<string>;
+  /** Deletes the inventory if it is still at revision `expected` (prune-app); InventoryBusyError otherwise. */
+  remove(
+    app: string,
+    namespace: string,
+    options: { readonly dryRun: boolean; readonly expected: string },
   ): Promise<void>;
 }
 

@@ -1,39 +1,52 @@
-import { pruneCandidates } from '../inventory';
-import { type ObjectId, PRUNE_ANNOTATION, subjectOf } from '../manifests';
+import { formatId, type ObjectId, subjectOf } from '../manifests';
 import { deleteOrder, kindRank } from '../order';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
-import type { LiveState } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort } from './ports';
+import { namespaceBlockers, type PruneDecision } from './prune-plan';
 
 export interface PruneResult {
   readonly changes: Change[];
-  /** Ids that stay in the inventory: not pruned now (prune off, or a delete failed). */
-  readonly kept: ObjectId[];
+  /** Ids that leave the inventory: deleted, already gone, or opted out of prune. */
+  readonly removed: Set<string>;
 }
 
 export interface PruneContext {
   readonly cluster: ClusterPort;
-  readonly live: LiveState;
-  readonly prune: boolean;
   readonly dryRun: boolean;
   readonly concurrency: number;
   readonly redactor: Redactor;
 }
 
+/** Names a few of the objects that keep a namespace. */
+function blockerList(objects: readonly { kind: string; metadata: { name: string } }[]): string {
+  const shown = objects.slice(0, 3).map((o) => `${o.kind}/${o.metadata.name}`);
+  return objects.length > 3 ? `${shown.join(', ')} and ${objects.length - 3} more` : shown.join(', ');
+}
+
 /**
- * Deletes what the previous inventory holds and Git no longer declares, in reverse apply order
- * (one kind rank after another). Called only when every apply succeeded.
+ * Carries out a prune plan (prune-plan.ts) in reverse apply order, one kind rank after another.
+ * Called only when every apply succeeded. A Namespace is deleted only when it holds nothing but
+ * what this prune deletes: one list per namespaced kind, read just before its delete.
  */
 export async function pruneObjects(
   ctx: PruneContext,
-  previous: readonly ObjectId[],
-  desired: readonly ObjectId[],
+  decisions: readonly PruneDecision[],
 ): Promise<PruneResult> {
   const changes: Change[] = [];
-  const kept: ObjectId[] = [];
-  const candidates = deleteOrder(pruneCandidates(previous, desired));
+  const removed = new Set<string>();
+  const deleting = new Set<string>();
+  for (const d of decisions) {
+    if (d.action === 'delete') deleting.add(formatId(d.id));
+    if (d.action === 'forget') {
+      removed.add(formatId(d.id));
+      if (d.reason) changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: d.reason });
+    }
+    if (d.action === 'keep')
+      changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: d.reason });
+  }
+  const candidates = deleteOrder(decisions.flatMap((d) => (d.action === 'delete' ? [d.id] : [])));
   const groups: ObjectId[][] = [];
   for (const id of candidates) {
     const last = groups[groups.length - 1];
@@ -43,18 +56,23 @@ export async function pruneObjects(
   for (const group of groups) {
     const results = await mapPool(group, ctx.concurrency, async (id): Promise<Change | undefined> => {
       const subject = subjectOf(id);
-      const live = ctx.live.get(id);
-      if (!live) return undefined; // already gone: nothing to delete, nothing to keep
-      if (live.metadata.annotations?.[PRUNE_ANNOTATION] === 'disabled') {
-        return { id, subject, action: 'skipped', reason: `not pruned: ${PRUNE_ANNOTATION}: disabled` };
-      }
-      if (!ctx.prune) {
-        kept.push(id);
-        return { id, subject, action: 'skipped', reason: 'no longer in Git; sync with --prune to delete it' };
-      }
       const resource = await ctx.cluster.resourceFor(id.group, id.kind);
-      if (!resource) return undefined; // the kind itself is gone, and its objects with it
+      if (!resource) {
+        removed.add(formatId(id)); // the kind itself is gone, and its objects with it
+        return undefined;
+      }
+      if (id.group === '' && id.kind === 'Namespace') {
+        const blockers = namespaceBlockers(await ctx.cluster.listNamespace(id.name), deleting);
+        if (blockers.length > 0)
+          return {
+            id,
+            subject,
+            action: 'skipped',
+            reason: `not pruned: the namespace holds ${blockers.length} object(s) outside this prune (${blockerList(blockers)})`,
+          };
+      }
       await ctx.cluster.remove(resource, id.namespace, id.name, { dryRun: ctx.dryRun });
+      removed.add(formatId(id));
       return { id, subject, action: 'deleted', reason: 'no longer in Git' };
     });
     results.forEach((r, i) => {
@@ -63,7 +81,6 @@ export async function pruneObjects(
         return;
       }
       const id = group[i]!;
-      kept.push(id);
       const message = r.reason instanceof Error ? r.reason.message : String(r.reason);
       changes.push({
         id,
@@ -73,5 +90,5 @@ export async function pruneObjects(
       });
     });
   }
-  return { changes, kept };
+  return { changes, removed };
 }

@@ -4,6 +4,7 @@ import {
   DynamoDbInventoryStore,
   DynamoDbSyncClaims,
 } from '../../../lib/adapters/aws/state-dynamodb';
+import { InventoryBusyError } from '../../../lib/core/inventory';
 import { useDynamoDbLocal } from '../../helpers/dynamodb';
 
 const dynamo = useDynamoDbLocal();
@@ -29,13 +30,57 @@ describe('DynamoDB state table', () => {
       namespace: `ns-${i % 10}`,
       name: `deployment-number-${i}`,
     }));
-    await store.save('web', 'web', ids, { dryRun: false });
+    const inventory = { entries: ids.map((id) => ({ id, origin: 'created' as const })) };
+    const revision = await store.save('web', 'web', inventory, { dryRun: false, expected: undefined });
     const loaded = await store.load('web');
-    expect(loaded).toHaveLength(10_000);
-    expect(new Set(loaded?.map((id) => id.name))).toEqual(new Set(ids.map((id) => id.name)));
+    expect(loaded?.inventory.entries).toHaveLength(10_000);
+    expect(loaded?.revision).toBe(revision);
+    expect(new Set(loaded?.inventory.entries.map((e) => e.id.name))).toEqual(
+      new Set(ids.map((id) => id.name)),
+    );
     expect(await new DynamoDbInventoryStore(options(), 'staging').load('web')).toBeUndefined();
-    await store.save('web', 'web', [], { dryRun: true });
-    expect(await store.load('web')).toHaveLength(10_000);
+    await store.save('web', 'web', { entries: [] }, { dryRun: true, expected: revision });
+    expect((await store.load('web'))?.inventory.entries).toHaveLength(10_000);
+  });
+
+  it('reads an inventory written before origins (version 1, no rev) as created, and writes it conditionally', async () => {
+    const { PutCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+    const { gzipSync } = await import('node:zlib');
+    await DynamoDBDocumentClient.from(dynamo.client()).send(
+      new PutCommand({
+        TableName: table,
+        Item: {
+          pk: 'CLUSTER#legacy',
+          sk: 'INVENTORY#web',
+          version: '1',
+          objectsGz: gzipSync(Buffer.from('/ConfigMap/web/a\napps/Deployment/web/b')),
+        },
+      }),
+    );
+    const store = new DynamoDbInventoryStore(options(), 'legacy');
+    const loaded = await store.load('web');
+    expect(loaded?.revision).toBe('0');
+    expect(loaded?.inventory.entries.map((e) => e.origin)).toEqual(['created', 'created']);
+    const next = {
+      entries: [
+        { id: { group: '', kind: 'ConfigMap', namespace: 'web', name: 'a' }, origin: 'adopted' as const },
+      ],
+    };
+    // A writer that read before this one wrote loses, and writes nothing.
+    expect(await store.save('web', 'web', next, { dryRun: false, expected: '0' })).toBe('1');
+    await expect(store.save('web', 'web', next, { dryRun: false, expected: '0' })).rejects.toThrow(
+      InventoryBusyError,
+    );
+    await expect(store.save('web', 'web', next, { dryRun: false, expected: undefined })).rejects.toThrow(
+      InventoryBusyError,
+    );
+    expect((await store.load('web'))?.inventory).toEqual(next);
+    await expect(store.remove('web', 'web', { dryRun: false, expected: '0' })).rejects.toThrow(
+      InventoryBusyError,
+    );
+    await store.remove('web', 'web', { dryRun: false, expected: '1' });
+    expect(await store.load('web')).toBeUndefined();
   });
 
   it('deduplicates webhook deliveries until their TTL passes', async () => {

@@ -1,0 +1,83 @@
+import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { runCli } from '../helpers/cli';
+import { useDynamoDbLocal } from '../helpers/dynamodb';
+import { sandboxRequest } from '../helpers/http';
+
+const dynamo = useDynamoDbLocal();
+
+/** prune-app on an app the Lambda functions synced: its inventory is in the state table (#14 finding 4). */
+describe('plumbline prune-app --state-table', () => {
+  let sandbox: Sandbox;
+  const table = `state-prune-${process.pid}`;
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    await createStateTable(dynamo.client(), table);
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  it('deletes what the DynamoDB inventory holds, keeps what the app adopted, and then keeps only that', async () => {
+    for (const name of ['lam-a', 'lam-b', 'lam-theirs'])
+      await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+        body: JSON.stringify({
+          metadata: { name, labels: { 'plumbline.dev/app': 'lam' } },
+          data: { k: 'v' },
+        }),
+      });
+    const store = new DynamoDbInventoryStore({ tableName: table, client: dynamo.client() }, 'prod');
+    const id = (name: string) => ({ group: '', kind: 'ConfigMap', namespace: 'default', name });
+    await store.save(
+      'lam',
+      'default',
+      {
+        entries: [
+          { id: id('lam-a'), origin: 'created' },
+          { id: id('lam-b'), origin: 'created' },
+          { id: id('lam-theirs'), origin: 'adopted' },
+        ],
+      },
+      { dryRun: false, expected: undefined },
+    );
+    const args = ['prune-app', '--app', 'lam', '--kubeconfig', sandbox.kubeconfigPath];
+    const dynamoArgs = [
+      '--state-table',
+      table,
+      '--cluster',
+      'prod',
+      '--endpoint',
+      dynamo.endpoint(),
+      '-o',
+      'json',
+    ];
+    const run = await runCli([...args, ...dynamoArgs]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const out = JSON.parse(run.stdout) as {
+      changes: { subject: string; action: string }[];
+      inventoryRemoved: boolean;
+    };
+    expect(
+      out.changes
+        .filter((c) => c.action === 'deleted')
+        .map((c) => c.subject)
+        .sort(),
+    ).toEqual(['ConfigMap/default/lam-a', 'ConfigMap/default/lam-b']);
+    expect(out.inventoryRemoved).toBe(false);
+    expect(
+      (await sandboxRequest(sandbox, 'GET', '/api/v1/namespaces/default/configmaps/lam-theirs')).status,
+    ).toBe(200);
+    expect((await store.load('lam'))?.inventory.entries).toEqual([
+      { id: id('lam-theirs'), origin: 'adopted' },
+    ]);
+
+    const all = await runCli([...args, '--prune-adopted', ...dynamoArgs]);
+    expect(all.code).toBe(0);
+    expect(await store.load('lam')).toBeUndefined();
+    // Bad input: refused before any request, exit 2.
+    const bad = await runCli([...args, '--state-table', table, '--endpoint', dynamo.endpoint()]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('error: --state-table needs --cluster C (the inventory is kept per cluster)\n');
+  });
+});
