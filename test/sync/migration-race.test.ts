@@ -97,8 +97,9 @@ describe('migration from the shared field manager when the object changes meanwh
     sandbox.resetStats();
     const result = await sync(withWriteBeforePatch(() => mergePatch({ data: { extra: 'x' } })));
     expect(result.ok).toBe(true);
-    // The other writer's patch, the engine's refused one, and its second one after a read (the other get: the inventory).
-    expect(sandbox.stats().byVerb).toMatchObject({ patch: 3, get: 2 });
+    // The other writer's patch, the engine's refused one, and its second one after a read (the other
+    // gets: the inventory, and the namespace checked before the inventory's intent).
+    expect(sandbox.stats().byVerb).toMatchObject({ patch: 3, get: 3 });
     const after = await live();
     expect(after.metadata.managedFields.map((m) => m.manager).sort()).toEqual([
       'plumbline-team-a',

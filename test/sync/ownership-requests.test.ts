@@ -47,12 +47,16 @@ describe('ownership reads (plumbline sync request counts)', () => {
     const targets = KINDS * NAMESPACES;
     sandbox.resetStats();
     expect((await sync()).code).toBe(0);
-    // The inventory get, discovery of v1 and apps/v1, the app's lists, the lists of other apps' objects.
+    // The inventory get, one get per namespace written into (checked before the intent), discovery
+    // of v1 and apps/v1, the app's lists, the lists of other apps' objects, the applies, and the
+    // inventory created as intent and confirmed with an update.
     expect(sandbox.stats().byVerb).toEqual({
-      get: 1,
+      get: 1 + NAMESPACES,
       discovery: 2,
       list: 2 * targets,
-      apply: targets * PER_TARGET + 1,
+      apply: targets * PER_TARGET,
+      create: 1,
+      update: 1,
     });
     sandbox.resetStats();
     expect((await sync()).code).toBe(0);
