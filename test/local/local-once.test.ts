@@ -30,14 +30,15 @@ describe('plumbline local', () => {
       'schedule heals drift: scheduled sync synced, replicas back to 2',
       'removed manifest pruned: widgets synced, widget/large deleted',
       'stale delivery skipped: hello@',
-      'audit verify: 14 records, head seq 14, each MAC valid, checkpointed at seq 14',
+      'foreign object refused: widgets@',
+      'audit verify: 15 records, head seq 15, each MAC valid, checkpointed at seq 15',
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');
     // The pushes were delivered by the git server, as a git host delivers them, one line each.
     expect(
       stdout.match(/^push refs\/heads\/main \S+ \(1 commit\): signed webhook \S+ delivered, HTTP 202$/gm),
-    ).toHaveLength(3);
+    ).toHaveLength(4);
     expect(stdout).toMatch(
       /^ok {3}signed webhook delivered: .* X-Hub-Signature-256 verified, 1 app\(s\) enqueued$/m,
     );
@@ -45,6 +46,11 @@ describe('plumbline local', () => {
     expect(stdout).toMatch(/^webhook: +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/github$/m);
     expect(stdout).toMatch(/^SEQ +TIME +APP +COMMIT +TRIGGER +OUTCOME +CHANGES$/m);
     expect(stdout).toMatch(/^12 .* widgets .* webhook +succeeded +1 deleted$/m);
+    expect(stdout).toMatch(/^14 .* hello .* webhook +stale +no changes$/m);
+    expect(stdout).toMatch(/^15 .* widgets .* webhook +failed \(permanent\) +1 failed, 1 skipped$/m);
+    expect(stdout).toMatch(
+      /^ok {3}foreign object refused: .*configmap\/hello-config owned by app hello; .*still app hello's/m,
+    );
     expect(stdout).toMatch(/^scenario passed in [\d.]+s$/m);
     // Everything it started is stopped before it returns.
     const endpoint = /at (http:\/\/127\.0\.0\.1:\d+) \(cluster local\)/.exec(stdout)?.[1];

@@ -15,6 +15,7 @@ export interface ScenarioStep {
 
 const HELLO = 'apps/hello/hello.yaml';
 const REMOVED = 'apps/widgets/widget-large.yaml';
+const STOLEN = 'apps/widgets/hello-config.yaml';
 const DEPLOYMENT = '/apis/apps/v1/namespaces/default/deployments/hello';
 const CONFIGMAP = '/api/v1/namespaces/default/configmaps/hello-config';
 const SECRET = '/api/v1/namespaces/default/secrets/hello-db';
@@ -194,6 +195,35 @@ export async function runScenario(
         'stale delivery skipped',
         replayed.status === 202 && skipped?.status === 'stale' && greeting === 'hello for the third time',
         `hello@${pushed.after.slice(0, 12)} redelivered after ${third.after.slice(0, 12)}: ${skipped?.status ?? 'not run'}, live GREETING "${greeting ?? ''}"`,
+      )
+    )
+      return false;
+
+    // One object, one app: widgets declaring hello's ConfigMap is refused for it, naming hello.
+    writeFileSync(
+      join(session.work.dir, STOLEN),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hello-config\n  namespace: default\ndata:\n  GREETING: taken by widgets\n',
+    );
+    mark = syncs.length;
+    const taking = await session.work.commitAndPush("widgets: declare hello's ConfigMap");
+    await session.webhooks.waitFor(taking.after);
+    await session.queue.drained();
+    const taker = since(mark).find((s) => s.job.app === 'widgets');
+    const [record] = await session.audit.query({ cluster: session.info.cluster, app: 'widgets', limit: 1 });
+    const refusal = record?.changes.find((c) => c.id === '/ConfigMap/default/hello-config');
+    const kept = (await get(CONFIGMAP)).body as {
+      metadata?: { labels?: Record<string, string> };
+      data?: Record<string, string>;
+    };
+    if (
+      !step(
+        'foreign object refused',
+        taker?.status === 'failed' &&
+          refusal?.action === 'failed' &&
+          (refusal.reason ?? '').startsWith('owned by app hello') &&
+          kept.metadata?.labels?.['plumbline.dev/app'] === 'hello' &&
+          kept.data?.GREETING === 'hello for the third time',
+        `widgets@${taking.after.slice(0, 12)} ${taker?.status ?? 'not synced'}: configmap/hello-config ${refusal?.reason ?? 'not refused'}; still app hello's, GREETING "${kept.data?.GREETING ?? ''}"`,
       )
     )
       return false;
