@@ -185,11 +185,14 @@ export class Plumbline extends Construct {
     this.webhookSecret.grantRead(this.webhook.role);
     // Put claims a delivery, Update keeps the claim once enqueued, Delete releases it when fan-out
     // or enqueue fails (#7).
-    this.data.stateTable.grant(
-      this.webhook.role,
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
+    // Only its own DELIVERY# items: the table also holds inventories, last-applied commits and kept
+    // audit drafts, which the internet-facing function must not be able to forge.
+    this.webhook.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.data.stateTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+      }),
     );
     for (const fn of [this.webhook, this.reconcile]) this.queue.queue.grantSendMessages(fn.role);
     for (const fn of [this.webhook, this.reconcile, this.sync]) {

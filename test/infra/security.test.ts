@@ -124,6 +124,22 @@ describe('PlumblineStack security properties', () => {
     ]);
   });
 
+  it('confines the webhook function to its own DELIVERY# items of the state table', () => {
+    // The state table also holds inventories, last-applied commits and kept audit drafts: a webhook
+    // role that could put them could make the sync prune, roll back, or append a forged draft MAC'd.
+    const stateId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes === undefined);
+    const onState = rolePolicies('WebhookRole').filter((s) => JSON.stringify(s.Resource).includes(stateId));
+    expect(onState.flatMap(actions).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const s of onState)
+      expect((s as Statement & { Condition?: unknown }).Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] },
+      });
+  });
+
   it('keeps the record key in KMS (HMAC_256, retained): writers may GenerateMac, no role may verify or read it', () => {
     const key = logicalId('AWS::KMS::Key', (p) => p.KeySpec === 'HMAC_256');
     const resource = template.toJSON().Resources[key];
