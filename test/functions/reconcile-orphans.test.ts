@@ -1,9 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createReconcileHandler, type ReconcileDeps } from '../../functions/reconcile';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
-import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
+import { DynamoDbPipelineState, ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
 import { parseId } from '../../lib/core/manifests/object';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
@@ -90,6 +91,13 @@ describe('functions/reconcile (orphaned apps)', () => {
       [...GONE_IDS].sort().map((id) => [id, 'skipped', 'orphaned: left in place']),
     );
     expect(output).toContain('app orphaned');
+  });
+
+  it('marks it reported with only the attributes the reconcile role may put (no commit, inventory or draft)', async () => {
+    const { Item } = await DynamoDBDocumentClient.from(dynamo.client()).send(
+      new GetCommand({ TableName: stateTable, Key: { pk: 'CLUSTER#prod', sk: 'ORPHANED#gone' } }),
+    );
+    expect(Object.keys(Item ?? {}).sort()).toEqual([...ORPHANED_ITEM_ATTRIBUTES].sort());
   });
 
   it('reports it once, not on every tick, and again after the app came back and was removed again', async () => {

@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { auditTableDefinition } from '../../lib/adapters/aws/audit-table';
+import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { nagFindings, PROPS, synth } from './stack';
 
 const { stack, template } = synth();
@@ -138,6 +139,20 @@ describe('PlumblineStack security properties', () => {
       expect((s as Statement & { Condition?: unknown }).Condition).toEqual({
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] },
       });
+  });
+
+  it('lets the reconcile function put only orphan markers in the state table, never a last-applied commit, inventory or kept draft', () => {
+    const stateId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes === undefined);
+    const puts = rolePolicies('Reconcile').filter(
+      (s) => JSON.stringify(s.Resource).includes(stateId) && actions(s).includes('dynamodb:PutItem'),
+    );
+    expect(puts.length).toBeGreaterThan(0);
+    for (const s of puts) {
+      expect(actions(s)).toEqual(['dynamodb:PutItem']);
+      expect((s as Statement & { Condition?: unknown }).Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...ORPHANED_ITEM_ATTRIBUTES] },
+      });
+    }
   });
 
   it('keeps the record key in KMS (HMAC_256, retained): writers may GenerateMac, no role may verify or read it', () => {
