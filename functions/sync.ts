@@ -125,6 +125,9 @@ export function createSyncHandler(
     if (!cluster) throw new SyncMessageError(`cluster ${job.cluster} is not part of this deployment`);
     const repo = d.deployment.repositories.find((r) => sameRepository(r.url, job.repo));
     if (!repo) throw new SyncMessageError(`repository ${job.repo} is not part of this deployment`);
+    // Only forward compares the commit with the head of this ref: it must be the deployed branch.
+    if (job.ref !== `refs/heads/${repo.branch}`)
+      throw new SyncMessageError(`sync message for ref ${job.ref}, not the branch ${repo.branch} deployed`);
     logger.appendKeys({ cluster: job.cluster, app: job.app, commit: job.commit, delivery: job.triggerId });
     annotate({
       cluster: job.cluster,

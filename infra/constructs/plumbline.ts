@@ -14,6 +14,7 @@ import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
+import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
 import { loadSignatureTrusts } from '../signature-trust';
@@ -185,11 +186,14 @@ export class Plumbline extends Construct {
     this.webhookSecret.grantRead(this.webhook.role);
     // Put claims a delivery, Update keeps the claim once enqueued, Delete releases it when fan-out
     // or enqueue fails (#7).
-    this.data.stateTable.grant(
-      this.webhook.role,
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
+    // Only its own DELIVERY# items: the table also holds inventories, last-applied commits and kept
+    // audit drafts, which the internet-facing function must not be able to forge.
+    this.webhook.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [this.data.stateTable.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] } },
+      }),
     );
     for (const fn of [this.webhook, this.reconcile]) this.queue.queue.grantSendMessages(fn.role);
     for (const fn of [this.webhook, this.reconcile, this.sync]) {
@@ -206,7 +210,18 @@ export class Plumbline extends Construct {
       });
     this.data.stateTable.grantReadWriteData(this.sync.role);
     // Reconcile reads inventories and marks orphaned apps reported; it appends their audit records.
-    this.data.stateTable.grant(this.reconcile.role, 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:PutItem');
+    this.data.stateTable.grant(this.reconcile.role, 'dynamodb:Query', 'dynamodb:GetItem');
+    // Only items with an ORPHANED# item's attributes: not a last-applied commit (which, with its
+    // SendMessage, would let it roll a cluster back), an inventory or a kept audit draft.
+    this.reconcile.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [this.data.stateTable.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...ORPHANED_ITEM_ATTRIBUTES] },
+        },
+      }),
+    );
     this.data.auditTable.grant(this.reconcile.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query');
     this.data.auditKey.grantEncryptDecrypt(this.reconcile.role);
     // Record MACs: the writers may make them, never verify them or read the key (ADR 0018).

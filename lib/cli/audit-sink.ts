@@ -1,5 +1,8 @@
 import type { AuditDraft } from '../core/audit';
-import type { SyncResult } from '../core/sync';
+import { isPermanent } from '../core/errors';
+import { Redactor, secretValuesOf } from '../core/redact';
+import type { RenderedManifest } from '../core/render';
+import { countChanges, PolicyError, type SyncResult } from '../core/sync';
 import type { AuditKeyFlags } from './audit-options';
 import { AuditUnavailableError, UsageError } from './errors';
 
@@ -25,7 +28,39 @@ export interface SyncAudit {
   /** Seqs of drafts kept by earlier syncs, appended during prepare. */
   readonly flushed: readonly number[];
   append(result: SyncResult): Promise<AppendOutcome>;
+  /** A sync that threw (maybe after it changed the cluster): recorded as refused or failed (#14). */
+  appendError(err: unknown, sync: ThrownSync): Promise<AppendOutcome>;
   close(): void;
+}
+
+/** What is known of a sync that threw. */
+export interface ThrownSync {
+  readonly app: string;
+  readonly revision?: string;
+  readonly durationMs: number;
+  /** Their Secret values are masked in the recorded error. */
+  readonly manifests: readonly RenderedManifest[];
+}
+
+/** As the pipeline records a thrown attempt: a policy refusal, or a failure (a CLI sync is not retried). */
+function thrownDraft(err: unknown, sync: ThrownSync): AuditDraft {
+  const redactor = new Redactor();
+  for (const m of sync.manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
+  const refused = err instanceof PolicyError;
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  return {
+    app: sync.app,
+    ...(sync.revision !== undefined ? { commit: sync.revision } : {}),
+    trigger: 'manual',
+    outcome: refused ? 'refused' : 'failed',
+    ...(refused ? {} : { failure: isPermanent(err) ? ('permanent' as const) : ('transient' as const) }),
+    who: {},
+    ts: new Date().toISOString(),
+    durationMs: sync.durationMs,
+    error: redactor.redact(message),
+    changes: [],
+    counts: countChanges([]),
+  };
 }
 
 const RETRY_DELAYS_MS = [250, 1000];
@@ -93,24 +128,31 @@ export async function prepareSyncAudit(flags: AuditFlags): Promise<SyncAudit | u
     contentHashKey,
     flushed,
     close,
-    async append(result: SyncResult): Promise<AppendOutcome> {
+    append(result: SyncResult): Promise<AppendOutcome> {
       const draft: AuditDraft = core.draftFromSync(result, {
         trigger: 'manual',
         ...(result.contentHashes ? { contentHashes: result.contentHashes } : {}),
       });
-      let last: unknown;
-      for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt - 1]));
-        try {
-          return { seq: (await store.append(cluster, draft)).seq, flushed };
-        } catch (err: unknown) {
-          last = err;
-        }
-      }
-      // The cluster has changed: the record must not be lost, so it waits on disk for the next sync.
-      outbox.keep(draft);
-      const error = last instanceof Error ? last.message.split('\n')[0]! : String(last);
-      return { flushed, keptIn: outbox.file, error };
+      return appendDraft(draft);
+    },
+    appendError(err: unknown, sync: ThrownSync): Promise<AppendOutcome> {
+      return appendDraft(thrownDraft(err, sync));
     },
   };
+
+  async function appendDraft(draft: AuditDraft): Promise<AppendOutcome> {
+    let last: unknown;
+    for (let attempt = 0; attempt <= RETRY_DELAYS_MS.length; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_DELAYS_MS[attempt - 1]));
+      try {
+        return { seq: (await store.append(cluster, draft)).seq, flushed };
+      } catch (err: unknown) {
+        last = err;
+      }
+    }
+    // The cluster has changed: the record must not be lost, so it waits on disk for the next sync.
+    outbox.keep(draft);
+    const error = last instanceof Error ? last.message.split('\n')[0]! : String(last);
+    return { flushed, keptIn: outbox.file, error };
+  }
 }

@@ -1,9 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createReconcileHandler, type ReconcileDeps } from '../../functions/reconcile';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
-import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
+import { DynamoDbPipelineState, ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
 import { parseId } from '../../lib/core/manifests/object';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
@@ -92,6 +93,13 @@ describe('functions/reconcile (orphaned apps)', () => {
     expect(output).toContain('app orphaned');
   });
 
+  it('marks it reported with only the attributes the reconcile role may put (no commit, inventory or draft)', async () => {
+    const { Item } = await DynamoDBDocumentClient.from(dynamo.client()).send(
+      new GetCommand({ TableName: stateTable, Key: { pk: 'CLUSTER#prod', sk: 'ORPHANED#gone' } }),
+    );
+    expect(Object.keys(Item ?? {}).sort()).toEqual([...ORPHANED_ITEM_ATTRIBUTES].sort());
+  });
+
   it('reports it once, not on every tick, and again after the app came back and was removed again', async () => {
     await captureOutput(() => handlerWith()(scheduledEvent('tick-2')));
     expect(await orphanRecords()).toHaveLength(1);
@@ -121,5 +129,40 @@ describe('functions/reconcile (orphaned apps)', () => {
     );
     expect(result).toEqual({ enqueued: 3, failedRepositories: [OTHER] });
     expect(await orphanRecords()).toHaveLength(2);
+  });
+
+  it('appends the records an orphaned app kept when their append failed, before its orphan record, once', async () => {
+    const state = new DynamoDbPipelineState({ tableName: stateTable, client: dynamo.client() });
+    // Its last sync changed the cluster, its record could not be appended, then the app was removed.
+    await inventory('stage').save('left', 'apps', created(['/ConfigMap/apps/left-config']), noRevision);
+    await state.keep('stage', {
+      app: 'left',
+      commit: 'c'.repeat(40),
+      trigger: 'webhook',
+      deliveryId: 'push-left',
+      outcome: 'succeeded',
+      who: {},
+      ts: new Date(Date.now() - 60_000).toISOString(),
+      durationMs: 5,
+      changes: [{ id: '/ConfigMap/apps/left-config', action: 'created' }],
+      counts: { created: 1, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 },
+    });
+    const ofLeft = async () =>
+      (await audit.query({ cluster: 'stage', app: 'left' })).map((r) => [r.seq, r.deliveryId, r.outcome]);
+    await captureOutput(() => handlerWith()(scheduledEvent('tick-5')));
+    const first = await ofLeft();
+    expect(first).toEqual([
+      [expect.any(Number), 'tick-5', 'orphaned'],
+      [expect.any(Number), 'push-left', 'succeeded'],
+    ]);
+    expect(first[0]![0]).toBeGreaterThan(first[1]![0] as number);
+    // Reported again after a new save: the kept record is in the trail already, so not appended twice.
+    clock += 60_000;
+    await inventory('stage').save('left', 'apps', created(['/ConfigMap/apps/left-config']), {
+      dryRun: false,
+      expected: (await inventory('stage').load('left'))?.revision,
+    });
+    await captureOutput(() => handlerWith()(scheduledEvent('tick-6')));
+    expect((await ofLeft()).map(([, delivery]) => delivery)).toEqual(['tick-6', 'tick-5', 'push-left']);
   });
 });

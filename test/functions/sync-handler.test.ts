@@ -29,6 +29,7 @@ import {
   allowedSigners,
   commitFiles,
   type GitFixture,
+  git,
   makeSshKey,
   makeWorkRepo,
   push,
@@ -281,6 +282,31 @@ describe('functions/sync', () => {
       { itemIdentifier: incomplete.messageId },
     ]);
     expect((await records()).length).toBe(1);
+  });
+
+  it("refuses a message naming another ref than its repository's branch: nothing from that branch is applied", async () => {
+    // Only forward asks for the head of the message's ref: a message naming a side branch would pass
+    // with that branch's head, an unreviewed or old commit.
+    const work = await makeWorkRepo(shopUrl);
+    await git(work.dir, [...work.remoteConfig, 'fetch', '-q', 'origin', 'main']);
+    await git(work.dir, ['reset', '-q', '--hard', 'FETCH_HEAD']);
+    const side = await commitFiles(
+      work,
+      {
+        'apps/shop/side.yaml':
+          'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-side\ndata:\n  a: "1"\n',
+      },
+      'side',
+    );
+    await push(work, 'side');
+    const before = (await records()).length;
+    const message = sqsRecord(shopMessage({ commit: side, ref: 'refs/heads/side', triggerId: 'side-ref' }));
+    sandbox.resetStats();
+    const { result, output } = await invoke(message);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
+    expect(output).toContain('SyncMessageError: sync message for ref refs/heads/side');
+    expect(sandbox.stats().total).toBe(0);
+    expect((await records()).length).toBe(before);
   });
 
   it('checks a detect-only app for drift on a scheduled message and records who, without changing it', async () => {

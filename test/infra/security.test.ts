@@ -1,5 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { auditTableDefinition } from '../../lib/adapters/aws/audit-table';
+import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { nagFindings, PROPS, synth } from './stack';
 
 const { stack, template } = synth();
@@ -122,6 +123,36 @@ describe('PlumblineStack security properties', () => {
     expect(Object.values(fn).map((f) => f.Properties.Environment.Variables.AUDIT_TABLE)).toEqual([
       { Ref: auditId },
     ]);
+  });
+
+  it('confines the webhook function to its own DELIVERY# items of the state table', () => {
+    // The state table also holds inventories, last-applied commits and kept audit drafts: a webhook
+    // role that could put them could make the sync prune, roll back, or append a forged draft MAC'd.
+    const stateId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes === undefined);
+    const onState = rolePolicies('WebhookRole').filter((s) => JSON.stringify(s.Resource).includes(stateId));
+    expect(onState.flatMap(actions).sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
+    for (const s of onState)
+      expect((s as Statement & { Condition?: unknown }).Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DELIVERY#*'] },
+      });
+  });
+
+  it('lets the reconcile function put only orphan markers in the state table, never a last-applied commit, inventory or kept draft', () => {
+    const stateId = logicalId('AWS::DynamoDB::Table', (p) => p.GlobalSecondaryIndexes === undefined);
+    const puts = rolePolicies('Reconcile').filter(
+      (s) => JSON.stringify(s.Resource).includes(stateId) && actions(s).includes('dynamodb:PutItem'),
+    );
+    expect(puts.length).toBeGreaterThan(0);
+    for (const s of puts) {
+      expect(actions(s)).toEqual(['dynamodb:PutItem']);
+      expect((s as Statement & { Condition?: unknown }).Condition).toEqual({
+        'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...ORPHANED_ITEM_ATTRIBUTES] },
+      });
+    }
   });
 
   it('keeps the record key in KMS (HMAC_256, retained): writers may GenerateMac, no role may verify or read it', () => {

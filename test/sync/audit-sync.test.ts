@@ -280,6 +280,51 @@ describe('sync --audit-table and the audit trail', () => {
     }
   });
 
+  it('records a sync that throws after it changed the cluster, as failed, before it exits 1', async () => {
+    const table = await dynamo.newAuditTable();
+    const app = copyApp('widgets');
+    const args = syncArgs(app.dir, table);
+    args[args.indexOf('web')] = 'widgets-throw';
+    // The CRD is created, then reading it back fails: the sync throws with the cluster changed.
+    sandbox.faults.add({
+      verb: 'get',
+      path: '/customresourcedefinitions/widgets\\.example\\.com$',
+      status: 403,
+    });
+    sandbox.resetStats();
+    let run: Awaited<ReturnType<typeof runCli>>;
+    try {
+      run = await runCli(args);
+    } finally {
+      sandbox.faults.clear();
+    }
+    expect(run.code).toBe(1);
+    expect(writes()).toBeGreaterThan(0);
+    expect(run.stderr).toMatch(/^error: injected failure/m);
+    const query = await runCli([
+      'audit',
+      'query',
+      '--cluster',
+      'prod',
+      '--table',
+      table,
+      '--endpoint',
+      dynamo.endpoint(),
+      '-o',
+      'json',
+    ]);
+    const records = (
+      JSON.parse(query.stdout) as { records: { app: string; outcome: string; error?: string }[] }
+    ).records;
+    expect(records).toEqual([
+      expect.objectContaining({
+        app: 'widgets-throw',
+        outcome: 'failed',
+        error: expect.stringMatching(/injected failure/),
+      }),
+    ]);
+  });
+
   it('hashes Secret values with the random key of the key file, never a constant', async () => {
     const hashes = async (env: Record<string, string>): Promise<Record<string, string | undefined>> => {
       const table = await dynamo.newAuditTable();

@@ -1,3 +1,7 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyFile } from '../../lib/adapters/audit/key-file';
 import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { runCli } from '../helpers/cli';
@@ -79,5 +83,86 @@ describe('plumbline prune-app --state-table', () => {
     const bad = await runCli([...args, '--state-table', table, '--endpoint', dynamo.endpoint()]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('error: --state-table needs --cluster C (the inventory is kept per cluster)\n');
+  });
+
+  it('records the deletions in the audit trail with --audit-table, and refuses before any request when it cannot', async () => {
+    await sandboxRequest(sandbox, 'POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({
+        metadata: { name: 'gone-a', labels: { 'plumbline.dev/app': 'gone' } },
+        data: { k: 'v' },
+      }),
+    });
+    const store = new DynamoDbInventoryStore({ tableName: table, client: dynamo.client() }, 'prod');
+    const id = { group: '', kind: 'ConfigMap', namespace: 'default', name: 'gone-a' };
+    await store.save(
+      'gone',
+      'default',
+      { entries: [{ id, origin: 'created' }] },
+      { dryRun: false, expected: undefined },
+    );
+    const home = mkdtempSync(join(tmpdir(), 'prune-app-audit-'));
+    const keyFile = join(home, 'key.json');
+    generateKeyFile(keyFile);
+    const auditTable = await dynamo.newAuditTable();
+    const args = [
+      'prune-app',
+      '--app',
+      'gone',
+      '--kubeconfig',
+      sandbox.kubeconfigPath,
+      '--state-table',
+      table,
+      '--cluster',
+      'prod',
+      '--endpoint',
+      dynamo.endpoint(),
+      '--key-file',
+      keyFile,
+      '--audit-outbox',
+      join(home, 'outbox'),
+    ];
+    sandbox.resetStats();
+    const refused = await runCli([...args, '--audit-table', 'nope']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^error: audit table nope does not exist/);
+    expect(sandbox.stats().total).toBe(0);
+
+    const run = await runCli([...args, '--audit-table', auditTable, '-o', 'json']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ auditSeq: 1 });
+    const query = await runCli([
+      'audit',
+      'query',
+      '--cluster',
+      'prod',
+      '--table',
+      auditTable,
+      '--endpoint',
+      dynamo.endpoint(),
+      '-o',
+      'json',
+    ]);
+    const records = (JSON.parse(query.stdout) as { records: { app: string; changes: unknown[] }[] }).records;
+    expect(records).toEqual([
+      expect.objectContaining({
+        app: 'gone',
+        outcome: 'succeeded',
+        changes: [expect.objectContaining({ id: '/ConfigMap/default/gone-a', action: 'deleted' })],
+      }),
+    ]);
+    const verify = await runCli([
+      'audit',
+      'verify',
+      '--cluster',
+      'prod',
+      '--table',
+      auditTable,
+      '--endpoint',
+      dynamo.endpoint(),
+      '--key-file',
+      keyFile,
+    ]);
+    expect(verify.code).toBe(0);
   });
 });

@@ -46,13 +46,16 @@ export class KmsAuditMac implements AuditMac {
   }
 
   async verify(message: Uint8Array, mac: string): Promise<boolean> {
+    const given = Buffer.from(mac, 'base64');
+    // Not an HMAC-SHA256 at all (KMS would refuse an empty one as invalid input, not as a wrong MAC).
+    if (given.byteLength !== 32) return false;
     try {
       const out = await this.client.send(
         new VerifyMacCommand({
           KeyId: this.keyId,
           MacAlgorithm: 'HMAC_SHA_256',
           Message: message,
-          Mac: Buffer.from(mac, 'base64'),
+          Mac: given,
         }),
       );
       return out.MacValid === true;

@@ -8,6 +8,9 @@ import { fitDraft } from './audit-item';
 import { DynamoDbInventoryStore, StateTable, type StateTableOptions } from './state-dynamodb';
 
 const pk = (cluster: string): string => `CLUSTER#${cluster}`;
+/** What an `ORPHANED#<app>` item holds: the reconcile role may put items with these attributes only. */
+export const ORPHANED_ITEM_ATTRIBUTES = ['pk', 'sk', 'inventoryUpdatedAt', 'auditSeq', 'reportedAt'] as const;
+
 /** Kept drafts sort by the time they were kept, then a random suffix (two in one millisecond). */
 const outboxPrefix = (app: string): string => `OUTBOX#${app}#`;
 

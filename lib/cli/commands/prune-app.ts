@@ -2,6 +2,8 @@ import { parseArgs } from 'node:util';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { type InventoryStore, pruneApp } from '../../core/sync';
 import { APP_OPTIONS, type AppFlags, allowListOf, concurrencyOf, connect, outputOf } from '../app-context';
+import { AUDIT_KEY_OPTIONS } from '../audit-options';
+import { type AppendOutcome, prepareSyncAudit } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -9,12 +11,15 @@ import type { CliIo } from '../io';
 export const PRUNE_APP_HELP = `Usage: plumbline prune-app --app A [--kubeconfig F] [--context C] [--namespace NS] [--dry-run]
                           [--prune-adopted] [--allow-namespaces a,b] [--allow-cluster-scoped] [-o json]
                           [--state-table T --cluster C [--endpoint URL] [--region R]]
+                          [--audit-table T --cluster C [--kms-key KEY | --key-file F] [--audit-outbox DIR]]
 
 Deletes what the inventory of an app removed from plumbline.yaml holds, under the rules every prune
 follows: nothing outside the allow-list, no adopted object (unless --prune-adopted), no namespace
 holding objects outside the app's inventory. Then removes the inventory, or keeps it holding what
 was kept. The inventory is the CLI's ConfigMap in --namespace, or with --state-table the Lambda
-functions' DynamoDB table (of cluster --cluster). Exit 0 when nothing failed, 1 otherwise.
+functions' DynamoDB table (of cluster --cluster). With --audit-table, the deletions are recorded in
+the audit trail of --cluster as sync --audit-table records a sync (refused before any request when
+it cannot be). Exit 0 when nothing failed, 1 otherwise.
 `;
 
 export async function pruneAppCommand(args: string[], io: CliIo): Promise<number> {
@@ -36,6 +41,10 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
       cluster: { type: 'string' },
       endpoint: { type: 'string' },
       region: { type: 'string' },
+      'audit-table': { type: 'string' },
+      'audit-outbox': { type: 'string' },
+      'kms-key': AUDIT_KEY_OPTIONS['kms-key'],
+      'key-file': AUDIT_KEY_OPTIONS['key-file'],
     },
     allowPositionals: true,
     strict: true,
@@ -55,9 +64,16 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
       throw new UsageError('--state-table needs --cluster C (the inventory is kept per cluster)');
     const { clientConfig } = await import('./audit.js');
     table = { name: values['state-table'], cluster: values.cluster, config: clientConfig(values) };
-  } else if (values.endpoint !== undefined) throw new UsageError('--endpoint applies to --state-table only');
+  } else if (values.endpoint !== undefined && values['audit-table'] === undefined)
+    throw new UsageError('--endpoint applies to --state-table and --audit-table only');
   const ctx = connect(flags);
+  // Deleting an app's objects is recorded like any sync (#14); a dry run changes nothing.
+  let audit: Awaited<ReturnType<typeof prepareSyncAudit>>;
   try {
+    audit =
+      values['dry-run'] === true
+        ? undefined
+        : await prepareSyncAudit({ ...values, 'dynamodb-endpoint': values.endpoint });
     let inventory: InventoryStore = ctx.inventory;
     if (table) {
       const { DynamoDbInventoryStore } = await import('../../adapters/aws/state-dynamodb.js');
@@ -67,6 +83,7 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
       );
     }
     const dryRun = values['dry-run'] === true;
+    const started = Date.now();
     const result = await pruneApp(
       { cluster: ctx.cluster, inventory },
       {
@@ -78,6 +95,12 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
         concurrency,
       },
     );
+    const appended: AppendOutcome | undefined = await audit?.append({
+      ...result,
+      revision: undefined,
+      durationMs: Date.now() - started,
+      unhealthy: [],
+    });
     if (output === 'json') {
       io.out(
         `${JSON.stringify({
@@ -90,6 +113,7 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
           })),
           counts: result.counts,
           inventoryRemoved: result.inventoryRemoved,
+          ...(appended?.seq !== undefined ? { auditSeq: appended.seq } : {}),
         })}\n`,
       );
     } else {
@@ -105,8 +129,17 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
           : `the inventory of app ${result.app} keeps the objects not pruned\n`,
       );
     }
+    if (appended?.seq !== undefined && output !== 'json')
+      io.out(`audit record ${appended.seq} appended to the chain of cluster ${values.cluster}\n`);
+    if (appended?.keptIn) {
+      io.err(
+        `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`,
+      );
+      return 1;
+    }
     return result.ok ? 0 : 1;
   } finally {
+    audit?.close();
     await ctx.http.close();
   }
 }

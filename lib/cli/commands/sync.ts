@@ -88,6 +88,8 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   try {
     // Before the first request to the cluster: a sync that cannot be recorded does not start.
     audit = values['dry-run'] === true ? undefined : await prepareSyncAudit(values);
+    const revision = values.revision ?? input.commit;
+    const started = Date.now();
     const result = await syncApp(
       rendered.manifests,
       { cluster: ctx.cluster, inventory: ctx.inventory, ...(secrets ? { secrets } : {}) },
@@ -95,7 +97,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         app: ctx.app,
         namespace: ctx.namespace,
         allow: allowListOf(flags),
-        ...((values.revision ?? input.commit) ? { revision: values.revision ?? input.commit } : {}),
+        ...(revision ? { revision } : {}),
         prune: values.prune === true,
         dryRun: values['dry-run'] === true,
         force: values['no-force'] !== true,
@@ -109,7 +111,17 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),
       },
-    );
+    ).catch(async (err: unknown) => {
+      // Every attempt ends in a record (#14): one that threw may already have changed the cluster.
+      const kept = await audit?.appendError(err, {
+        app: ctx.app,
+        ...(revision ? { revision } : {}),
+        durationMs: Date.now() - started,
+        manifests: rendered.manifests,
+      });
+      if (kept?.keptIn) io.err(`error: audit record not appended (${kept.error}): kept in ${kept.keptIn}\n`);
+      throw err;
+    });
     if (progress) io.err('\n');
     const appended: AppendOutcome | undefined = await audit?.append(result);
     const auditSeq = appended?.seq;

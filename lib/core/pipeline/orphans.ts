@@ -1,5 +1,7 @@
 import type { AuditDraft, AuditStore } from '../audit';
 import { countChanges } from '../sync/changeset';
+import { appendKeptOfOrphan } from './outbox';
+import type { PipelineState } from './ports';
 
 /** An app's inventory in the state table, without its ids. */
 export interface InventorySummary {
@@ -11,7 +13,7 @@ export interface InventorySummary {
 }
 
 /** The state table as the orphan check reads it (pk `CLUSTER#<cluster>`). */
-export interface OrphanState {
+export interface OrphanState extends Pick<PipelineState, 'kept'> {
   /** Every app with an inventory on the cluster (sk `INVENTORY#<app>`). */
   inventories(cluster: string): Promise<readonly InventorySummary[]>;
   /** The ids of an app's inventory, formatted. */
@@ -58,6 +60,14 @@ export async function reportOrphans(
         if (reported.get(inventory.app) === inventory.updatedAt) continue;
         const ids = await ports.state.objects(cluster, inventory.app);
         if (ids.length === 0) continue;
+        // Records kept when an append failed wait for the app's next job, which will not come.
+        const kept = await appendKeptOfOrphan(ports.audit, ports.state, cluster, inventory.app);
+        if (kept.length > 0)
+          ports.warn('kept audit records of an orphaned app appended', {
+            cluster,
+            app: inventory.app,
+            auditSeqs: kept,
+          });
         const draft: AuditDraft = {
           app: inventory.app,
           ...(context.repo !== undefined ? { repo: context.repo } : {}),

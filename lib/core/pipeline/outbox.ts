@@ -68,6 +68,25 @@ export async function appendKept(
   return kept.length;
 }
 
+/**
+ * Appends an app's kept drafts that are not in the trail yet, without releasing them: for the orphan
+ * report of an app removed from plumbline.yaml, which has no next job to append them (#14). Left
+ * kept, they are found appended should the app come back.
+ */
+export async function appendKeptOfOrphan(
+  audit: AuditStore,
+  state: Pick<PipelineState, 'kept'>,
+  cluster: string,
+  app: string,
+): Promise<number[]> {
+  const seqs: number[] = [];
+  for (const { draft } of await state.kept(cluster, app)) {
+    if (await alreadyAppended(audit, cluster, draft)) continue;
+    seqs.push((await audit.append(cluster, draft)).seq);
+  }
+  return seqs;
+}
+
 /** The record of a kept draft that an earlier job appended: same app, commit, delivery, time and outcome. */
 async function alreadyAppended(
   audit: AuditStore,

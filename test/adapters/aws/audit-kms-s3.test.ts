@@ -32,6 +32,12 @@ function fakeKms(): void {
     KeyId: KEY,
   }));
   kms.on(VerifyMacCommand).callsFake((input: { Message: Uint8Array; Mac: Uint8Array }) => {
+    // The API's length constraint on Mac (1 to 6144 bytes) is checked before the key is used.
+    if (input.Mac.byteLength === 0) {
+      const err = new Error("1 validation error detected: Value at 'mac' failed to satisfy constraint");
+      err.name = 'ValidationException';
+      throw err;
+    }
     if (!Buffer.from(input.Mac).equals(createHmac('sha256', secret).update(input.Message).digest())) {
       const err = new Error('invalid mac');
       err.name = 'KMSInvalidMacException';
@@ -58,6 +64,36 @@ describe('KmsAuditMac', () => {
     expect(await mac.verify(message, made)).toBe(true);
     expect(await mac.verify(recordMacMessage('b'.repeat(64)), made)).toBe(false);
     expect(kms).toHaveReceivedCommandTimes(VerifyMacCommand, 2);
+  });
+
+  it('names the seq of a record whose MAC is not even a MAC (empty once decoded), rather than failing as KMS', async () => {
+    fakeKms();
+    const mac = new KmsAuditMac({ keyId: KEY, client: new KMSClient({ region: 'eu-west-1' }) });
+    const draft = {
+      app: 'web',
+      trigger: 'manual' as const,
+      outcome: 'succeeded' as const,
+      who: {},
+      ts: '2026-12-01T00:00:00.000Z',
+      durationMs: 1,
+      changes: [],
+      counts: { created: 0, configured: 0, unchanged: 0, deleted: 0, skipped: 0, failed: 0 },
+    };
+    const first = sealRecord('prod', draft, undefined);
+    const second = sealRecord('prod', draft, first);
+    const records = [
+      { ...first, mac: await mac.mac(recordMacMessage(first.hash)) },
+      // Written by someone without the key: base64 of nothing.
+      { ...second, mac: '!!!' },
+    ];
+    const result = await verifyTrail({
+      cluster: 'prod',
+      records: (async function* () {
+        yield* records;
+      })(),
+      mac,
+    });
+    expect(result).toMatchObject({ ok: false, count: 1, broken: { seq: 2, reason: 'mac-mismatch' } });
   });
 
   it('names the key and the operation when KMS refuses', async () => {
