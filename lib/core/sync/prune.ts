@@ -4,7 +4,7 @@ import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import { mapPool } from './pool';
 import type { ClusterPort } from './ports';
-import { namespaceBlockers, type PruneDecision } from './prune-plan';
+import { namespaceBlockers, ownerKinds, type PruneDecision } from './prune-plan';
 
 export interface PruneResult {
   readonly changes: Change[];
@@ -62,7 +62,14 @@ export async function pruneObjects(
         return undefined;
       }
       if (id.group === '' && id.kind === 'Namespace') {
-        const blockers = namespaceBlockers(await ctx.cluster.listNamespace(id.name), deleting);
+        const objects = await ctx.cluster.listNamespace(id.name);
+        // Objects owned from outside the namespace (a cluster-scoped owner) are not judged by an owner in it.
+        const clusterScoped = new Set<string>();
+        for (const owner of ownerKinds(objects)) {
+          const resource = await ctx.cluster.resourceFor(owner.group, owner.kind);
+          if (resource && !resource.namespaced) clusterScoped.add(`${owner.group}/${owner.kind}`);
+        }
+        const blockers = namespaceBlockers(objects, deleting, clusterScoped);
         if (blockers.length > 0)
           return {
             id,

@@ -1,0 +1,91 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
+import { runCli } from '../helpers/cli';
+import { sandboxRequest } from '../helpers/http';
+
+interface SyncJson {
+  changes: { id: string; subject: string; action: string; reason: string | null }[];
+  counts: Record<string, number>;
+  error?: string;
+}
+
+const cm = (name: string, namespace?: string): string =>
+  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}data:\n  k: v\n`;
+const ns = (name: string): string => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
+
+function appDir(manifests: Record<string, string>): { dir: string; set(next: Record<string, string>): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'plumbline-review-'));
+  const set = (next: Record<string, string>): void => {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of Object.entries(next)) writeFileSync(join(dir, file), text);
+  };
+  set(manifests);
+  return { dir, set };
+}
+
+/** Hostile review of #14: ways around prune safety and ownership, against the sandbox in-process CLI. */
+describe('prune safety under attack (plumbline sync and prune-app against the sandbox)', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = await startSandbox({ controllerDelayMs: 10 });
+  });
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  const run = async (args: string[]): Promise<{ code: number; json: SyncJson; stderr: string }> => {
+    const r = await runCli([...args, '--kubeconfig', sandbox.kubeconfigPath, '-o', 'json']);
+    return {
+      code: r.code,
+      json: r.stdout ? (JSON.parse(r.stdout) as SyncJson) : ({ changes: [], counts: {} } as SyncJson),
+      stderr: r.stderr,
+    };
+  };
+  const sync = (dir: string, app: string, ...extra: string[]) => run(['sync', dir, '--app', app, ...extra]);
+  const exists = async (path: string): Promise<boolean> =>
+    (await sandboxRequest(sandbox, 'GET', path)).status === 200;
+  const post = async <T>(path: string, body: unknown): Promise<T> => {
+    const r = await sandboxRequest(sandbox, 'POST', path, { body: JSON.stringify(body) });
+    expect(r.status).toBe(201);
+    return r.json<T>();
+  };
+  const change = (json: SyncJson, subject: string) => json.changes.find((c) => c.subject === subject);
+
+  it('keeps a namespace holding an object whose owner is outside it (a cluster-scoped owner)', async () => {
+    const app = appDir({ 'ns.yaml': ns('ref-ns'), 'a.yaml': cm('mine', 'ref-ns'), 'b.yaml': cm('stay') });
+    expect((await sync(app.dir, 'nsapp')).code).toBe(0);
+    // Another team's object in the namespace, owned by a cluster-scoped object of theirs.
+    const owner = await post<{ metadata: { uid: string } }>(
+      '/apis/rbac.authorization.k8s.io/v1/clusterroles',
+      {
+        metadata: { name: 'team-owner' },
+        rules: [],
+      },
+    );
+    await post('/api/v1/namespaces/ref-ns/configmaps', {
+      metadata: {
+        name: 'theirs',
+        ownerReferences: [
+          {
+            apiVersion: 'rbac.authorization.k8s.io/v1',
+            kind: 'ClusterRole',
+            name: 'team-owner',
+            uid: owner.metadata.uid,
+          },
+        ],
+      },
+      data: { k: 'v' },
+    });
+    app.set({ 'b.yaml': cm('stay') });
+    const r = await sync(app.dir, 'nsapp', '--prune', '--force-prune');
+    expect(change(r.json, 'ConfigMap/ref-ns/mine')?.action).toBe('deleted');
+    expect(change(r.json, 'Namespace/ref-ns')).toMatchObject({
+      action: 'skipped',
+      reason: 'not pruned: the namespace holds 1 object(s) outside this prune (ConfigMap/theirs)',
+    });
+    expect(await exists('/api/v1/namespaces/ref-ns/configmaps/theirs')).toBe(true);
+  });
+});
