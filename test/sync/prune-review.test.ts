@@ -54,6 +54,22 @@ describe('prune safety under attack (plumbline sync and prune-app against the sa
   };
   const change = (json: SyncJson, subject: string) => json.changes.find((c) => c.subject === subject);
 
+  it('records an object its apply created as created when the answer was lost and the retry found it', async () => {
+    const app = appDir({ 'a.yaml': cm('lr-a'), 'b.yaml': cm('lr-b') });
+    // The API server creates lr-b, and the connection drops before the answer: the client retries.
+    const fault = await sandboxRequest(sandbox, 'POST', '/sandbox/v1/faults', {
+      body: JSON.stringify({ verb: 'apply', path: '/configmaps/lr-b$', resetAfter: true, times: 1 }),
+    });
+    expect(fault.status).toBeLessThan(300);
+    const first = await sync(app.dir, 'lostreply');
+    expect(first.code).toBe(0);
+    expect(change(first.json, 'ConfigMap/default/lr-b')?.action).toBe('created');
+    app.set({ 'a.yaml': cm('lr-a') });
+    const pruned = await sync(app.dir, 'lostreply', '--prune');
+    expect(change(pruned.json, 'ConfigMap/default/lr-b')?.action).toBe('deleted');
+    expect(await exists('/api/v1/namespaces/default/configmaps/lr-b')).toBe(false);
+  });
+
   it('keeps a namespace holding an object whose owner is outside it (a cluster-scoped owner)', async () => {
     const app = appDir({ 'ns.yaml': ns('ref-ns'), 'a.yaml': cm('mine', 'ref-ns'), 'b.yaml': cm('stay') });
     expect((await sync(app.dir, 'nsapp')).code).toBe(0);

@@ -319,6 +319,7 @@ async function runSync(
     redactor,
     sleep,
     replaceTimeoutMs: 60_000,
+    createdSince: lease.since,
   };
   const preApplied = new Map<string, Change>();
   if (!options.dryRun && (added.length > 0 || deletes)) {
