@@ -70,6 +70,33 @@ describe('prune safety under attack (plumbline sync and prune-app against the sa
     expect(await exists('/api/v1/namespaces/default/configmaps/lr-b')).toBe(false);
   });
 
+  it("keeps a CRD whose kind has objects outside this prune: deleting it would delete another app's objects", async () => {
+    const crd =
+      'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gizmos.review.example.com\nspec:\n  group: review.example.com\n  scope: Namespaced\n  names: {plural: gizmos, singular: gizmo, kind: Gizmo}\n  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}\n';
+    const gizmo = (name: string): string =>
+      `apiVersion: review.example.com/v1\nkind: Gizmo\nmetadata:\n  name: ${name}\nspec:\n  size: 1\n`;
+    const app = appDir({ 'crd.yaml': crd, 'mine.yaml': gizmo('mine'), 'keep.yaml': cm('crd-keep') });
+    expect((await sync(app.dir, 'crdapp')).code).toBe(0);
+    // Another app's object of that kind.
+    const other = appDir({ 'theirs.yaml': gizmo('theirs') });
+    expect((await sync(other.dir, 'gizmo-user')).code).toBe(0);
+    app.set({ 'keep.yaml': cm('crd-keep') });
+    const blocked = await sync(app.dir, 'crdapp', '--prune', '--force-prune');
+    expect(change(blocked.json, 'Gizmo.review.example.com/default/mine')?.action).toBe('deleted');
+    expect(change(blocked.json, 'CustomResourceDefinition/gizmos.review.example.com')).toMatchObject({
+      action: 'skipped',
+      reason: 'not pruned: 1 object(s) of its kind are outside this prune (Gizmo/default/theirs)',
+    });
+    expect(await exists('/apis/review.example.com/v1/namespaces/default/gizmos/theirs')).toBe(true);
+    // Once the other app's object is gone, the CRD goes.
+    other.set({});
+    expect((await sync(other.dir, 'gizmo-user', '--prune', '--allow-empty', '--force-prune')).code).toBe(0);
+    const deleted = await sync(app.dir, 'crdapp', '--prune', '--force-prune');
+    expect(change(deleted.json, 'CustomResourceDefinition/gizmos.review.example.com')?.action).toBe(
+      'deleted',
+    );
+  });
+
   it('keeps a namespace holding an object whose owner is outside it (a cluster-scoped owner)', async () => {
     const app = appDir({ 'ns.yaml': ns('ref-ns'), 'a.yaml': cm('mine', 'ref-ns'), 'b.yaml': cm('stay') });
     expect((await sync(app.dir, 'nsapp')).code).toBe(0);

@@ -156,3 +156,28 @@ export function namespaceBlockers(
     return !deleting.has(formatId(id));
   });
 }
+
+/**
+ * The objects of a CRD's kind that deleting the CRD would take along (the API server deletes every
+ * one) although this prune does not delete them: neither in `deleting` nor owned by an object in it.
+ */
+export function crdBlockers(objects: readonly KubeObject[], deleting: ReadonlySet<string>): KubeObject[] {
+  return objects.filter((object) => {
+    const namespace = object.metadata.namespace ?? '';
+    const group = groupOfApiVersion(object.apiVersion);
+    if (deleting.has(formatId({ group, kind: object.kind, namespace, name: object.metadata.name })))
+      return false;
+    const owners = Array.isArray(object.metadata.ownerReferences) ? object.metadata.ownerReferences : [];
+    return !(owners as { apiVersion?: unknown; kind?: unknown; name?: unknown }[]).some((o) => {
+      const owner = {
+        group: groupOfApiVersion(typeof o?.apiVersion === 'string' ? o.apiVersion : ''),
+        kind: typeof o?.kind === 'string' ? o.kind : '',
+        name: typeof o?.name === 'string' ? o.name : '',
+      };
+      // An owner is in the object's namespace, or cluster-scoped.
+      return (
+        deleting.has(formatId({ ...owner, namespace })) || deleting.has(formatId({ ...owner, namespace: '' }))
+      );
+    });
+  });
+}

@@ -1,10 +1,10 @@
-import { formatId, type ObjectId, subjectOf } from '../manifests';
+import { formatId, type KubeObject, type ObjectId, subjectOf } from '../manifests';
 import { deleteOrder, kindRank } from '../order';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import { mapPool } from './pool';
-import type { ClusterPort } from './ports';
-import { namespaceBlockers, ownerKinds, type PruneDecision } from './prune-plan';
+import type { ClusterPort, ResourceInfo } from './ports';
+import { crdBlockers, namespaceBlockers, ownerKinds, type PruneDecision } from './prune-plan';
 
 export interface PruneResult {
   readonly changes: Change[];
@@ -23,6 +23,21 @@ export interface PruneContext {
 function blockerList(objects: readonly { kind: string; metadata: { name: string } }[]): string {
   const shown = objects.slice(0, 3).map((o) => `${o.kind}/${o.metadata.name}`);
   return objects.length > 3 ? `${shown.join(', ')} and ${objects.length - 3} more` : shown.join(', ');
+}
+
+/** `Kind/namespace/name` (or `Kind/name`) to name an object of a CRD's kind. */
+function withPlace(object: KubeObject): { kind: string; metadata: { name: string } } {
+  const { namespace, name } = object.metadata;
+  return { kind: object.kind, metadata: { name: namespace ? `${namespace}/${name}` : name } };
+}
+
+/** Every object of the kind a live CRD defines, in all namespaces (none when the CRD or its kind is gone). */
+async function objectsOfCrd(cluster: ClusterPort, crds: ResourceInfo, name: string): Promise<KubeObject[]> {
+  const crd = await cluster.get(crds, '', name);
+  const spec = (crd?.spec ?? {}) as { group?: unknown; names?: { kind?: unknown } };
+  if (typeof spec.group !== 'string' || typeof spec.names?.kind !== 'string') return [];
+  const resource = await cluster.resourceFor(spec.group, spec.names.kind);
+  return resource ? cluster.list(resource, undefined, '') : [];
 }
 
 /**
@@ -76,6 +91,16 @@ export async function pruneObjects(
             subject,
             action: 'skipped',
             reason: `not pruned: the namespace holds ${blockers.length} object(s) outside this prune (${blockerList(blockers)})`,
+          };
+      }
+      if (id.group === 'apiextensions.k8s.io' && id.kind === 'CustomResourceDefinition') {
+        const blockers = crdBlockers(await objectsOfCrd(ctx.cluster, resource, id.name), deleting);
+        if (blockers.length > 0)
+          return {
+            id,
+            subject,
+            action: 'skipped',
+            reason: `not pruned: ${blockers.length} object(s) of its kind are outside this prune (${blockerList(blockers.map(withPlace))})`,
           };
       }
       await ctx.cluster.remove(resource, id.namespace, id.name, { dryRun: ctx.dryRun });
