@@ -54,6 +54,14 @@ describe('prune safety under attack (plumbline sync and prune-app against the sa
   };
   const change = (json: SyncJson, subject: string) => json.changes.find((c) => c.subject === subject);
 
+  it('refuses prune-app of an invalid app name, exit 2, before any request', async () => {
+    sandbox.resetStats();
+    const r = await run(['prune-app', '--app', 'Not_An,App']);
+    expect(r.stderr).toMatch(/^error: invalid app name "Not_An,App"/);
+    expect(r.code).toBe(2);
+    expect(sandbox.stats().total).toBe(0);
+  });
+
   it('records an object its apply created as created when the answer was lost and the retry found it', async () => {
     const app = appDir({ 'a.yaml': cm('lr-a'), 'b.yaml': cm('lr-b') });
     // The API server creates lr-b, and the connection drops before the answer: the client retries.
