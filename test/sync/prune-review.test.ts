@@ -62,6 +62,47 @@ describe('prune safety under attack (plumbline sync and prune-app against the sa
     expect(sandbox.stats().total).toBe(0);
   });
 
+  it('keeps a pending id outside the allow-list in the inventory, unresolved, as it keeps every id there', async () => {
+    await post('/api/v1/namespaces', { metadata: { name: 'narrowed-ns' } });
+    await post('/api/v1/namespaces/narrowed-ns/configmaps', {
+      metadata: { name: 'c-x', labels: { 'plumbline.dev/app': 'crashed' } },
+      data: { k: 'v' },
+    });
+    // A run that crashed after creating c-x left it pending; since then the allow-list no longer holds its namespace.
+    const since = new Date(Date.now() - 20 * 60_000).toISOString();
+    await post('/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'plumbline-inventory-crashed' },
+      data: {
+        version: '3',
+        objects: `/ConfigMap/default/c-a created\n/ConfigMap/narrowed-ns/c-x pending ${since}`,
+      },
+    });
+    const app = appDir({ 'a.yaml': cm('c-a'), 'b.yaml': cm('c-b') });
+    const r = await sync(app.dir, 'crashed', '--prune', '--allow-namespaces', 'default');
+    expect(r.code).toBe(0);
+    const stored = await sandboxRequest(
+      sandbox,
+      'GET',
+      '/api/v1/namespaces/default/configmaps/plumbline-inventory-crashed',
+    );
+    expect(stored.json<{ data: { objects: string } }>().data.objects.split('\n')).toContain(
+      `/ConfigMap/narrowed-ns/c-x pending ${since}`,
+    );
+    expect(await exists('/api/v1/namespaces/narrowed-ns/configmaps/c-x')).toBe(true);
+    // prune-app under the same allow-list deletes what it may and keeps the inventory holding c-x.
+    const removed = await run(['prune-app', '--app', 'crashed', '--allow-namespaces', 'default']);
+    expect(removed.code).toBe(0);
+    expect(removed.json).toMatchObject({ inventoryRemoved: false });
+    const left = await sandboxRequest(
+      sandbox,
+      'GET',
+      '/api/v1/namespaces/default/configmaps/plumbline-inventory-crashed',
+    );
+    expect(left.json<{ data: { objects: string } }>().data.objects).toBe(
+      `/ConfigMap/narrowed-ns/c-x pending ${since}`,
+    );
+  });
+
   it('records an object its apply created as created when the answer was lost and the retry found it', async () => {
     const app = appDir({ 'a.yaml': cm('lr-a'), 'b.yaml': cm('lr-b') });
     // The API server creates lr-b, and the connection drops before the answer: the client retries.
