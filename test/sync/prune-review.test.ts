@@ -103,6 +103,30 @@ describe('prune safety under attack (plumbline sync and prune-app against the sa
     );
   });
 
+  it('does not delete another object that took the name of one it prunes while the sync ran (uid precondition)', async () => {
+    const app = appDir({ 'a.yaml': cm('r-keep1'), 'b.yaml': cm('r-keep2'), 'c.yaml': cm('r-gone') });
+    expect((await sync(app.dir, 'racer')).code).toBe(0);
+    app.set({ 'a.yaml': cm('r-keep1').replace('k: v', 'k: v2'), 'b.yaml': cm('r-keep2') });
+    // The apply of r-keep1 is slow: meanwhile r-gone is deleted, and another app's object takes its name.
+    await sandboxRequest(sandbox, 'POST', '/sandbox/v1/faults', {
+      body: JSON.stringify({ verb: 'apply', path: '/configmaps/r-keep1$', latencyMs: 1500, times: 1 }),
+    });
+    sandbox.resetStats();
+    const running = sync(app.dir, 'racer', '--prune');
+    while ((sandbox.stats().byVerb.apply ?? 0) < 1) await new Promise((r) => setTimeout(r, 20));
+    await sandboxRequest(sandbox, 'DELETE', '/api/v1/namespaces/default/configmaps/r-gone');
+    await post('/api/v1/namespaces/default/configmaps', {
+      metadata: { name: 'r-gone', labels: { 'plumbline.dev/app': 'someone-else' } },
+      data: { k: 'theirs' },
+    });
+    const r = await running;
+    expect(change(r.json, 'ConfigMap/default/r-gone')).toMatchObject({
+      action: 'skipped',
+      reason: 'not pruned: another object took its name since it was read; the next sync looks again',
+    });
+    expect(await exists('/api/v1/namespaces/default/configmaps/r-gone')).toBe(true);
+  });
+
   it('records an object its apply created as created when the answer was lost and the retry found it', async () => {
     const app = appDir({ 'a.yaml': cm('lr-a'), 'b.yaml': cm('lr-b') });
     // The API server creates lr-b, and the connection drops before the answer: the client retries.

@@ -22,7 +22,8 @@ export interface PruneRules {
 export const DEFAULT_PRUNE_SHARE = 0.5;
 
 export type PruneDecision =
-  | { readonly id: ObjectId; readonly action: 'delete' }
+  /** `uid`: of the object read, the delete's precondition (an object made since under that name is not this one). */
+  | { readonly id: ObjectId; readonly action: 'delete'; readonly uid?: string }
   /** Stays in the inventory, with the reason the change set shows. */
   | { readonly id: ObjectId; readonly action: 'keep'; readonly reason: string }
   /** Leaves the inventory without a delete: gone already, or opted out by annotation. */
@@ -81,7 +82,8 @@ export function planPrune(
       };
     if (!rules.prune)
       return { id, action: 'keep', reason: 'no longer in Git; sync with --prune to delete it' };
-    return { id, action: 'delete' };
+    const uid = object.metadata.uid;
+    return typeof uid === 'string' && uid !== '' ? { id, action: 'delete', uid } : { id, action: 'delete' };
   });
   const deletes = decisions.filter((d) => d.action === 'delete').length;
   if (rules.force || deletes === 0 || deletes <= rules.maxShare * inventorySize) return decisions;

@@ -3,7 +3,7 @@ import { deleteOrder, kindRank } from '../order';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import { mapPool } from './pool';
-import type { ClusterPort, ResourceInfo } from './ports';
+import { ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
 import { crdBlockers, namespaceBlockers, ownerKinds, type PruneDecision } from './prune-plan';
 
 export interface PruneResult {
@@ -52,8 +52,10 @@ export async function pruneObjects(
   const changes: Change[] = [];
   const removed = new Set<string>();
   const deleting = new Set<string>();
+  const uids = new Map<string, string>();
   for (const d of decisions) {
     if (d.action === 'delete') deleting.add(formatId(d.id));
+    if (d.action === 'delete' && d.uid) uids.set(formatId(d.id), d.uid);
     if (d.action === 'forget') {
       removed.add(formatId(d.id));
       if (d.reason) changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: d.reason });
@@ -103,7 +105,22 @@ export async function pruneObjects(
             reason: `not pruned: ${blockers.length} object(s) of its kind are outside this prune (${blockerList(blockers.map(withPlace))})`,
           };
       }
-      await ctx.cluster.remove(resource, id.namespace, id.name, { dryRun: ctx.dryRun });
+      const uid = uids.get(formatId(id));
+      try {
+        await ctx.cluster.remove(resource, id.namespace, id.name, {
+          dryRun: ctx.dryRun,
+          ...(uid ? { uid } : {}),
+        });
+      } catch (err: unknown) {
+        // 409: the uid precondition failed, so the name now holds another object than the one read.
+        if (!(err instanceof ClusterApiError && err.code === 409)) throw err;
+        return {
+          id,
+          subject,
+          action: 'skipped',
+          reason: 'not pruned: another object took its name since it was read; the next sync looks again',
+        };
+      }
       removed.add(formatId(id));
       return { id, subject, action: 'deleted', reason: 'no longer in Git' };
     });
