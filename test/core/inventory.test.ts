@@ -148,6 +148,21 @@ describe('decodeInventory', () => {
     expect(() => decodeInventory(data)).toThrow(message);
   });
 
+  it('quotes at most the start of a long malformed line, so the error stays one short line', () => {
+    for (const objects of ['x'.repeat(500_000), `/ConfigMap/a/b ${'y'.repeat(500_000)}`]) {
+      const message = (() => {
+        try {
+          decodeInventory({ version: '3', objects });
+          return '';
+        } catch (error: unknown) {
+          return (error as Error).message;
+        }
+      })();
+      expect(message).toMatch(/^inventory line 1: .*\(500,0\d\d characters\)/);
+      expect(message.length).toBeLessThan(400);
+    }
+  });
+
   it('keeps the parse error as the cause of a malformed id', () => {
     try {
       decodeInventory({ version: '1', objects: 'nonsense' });

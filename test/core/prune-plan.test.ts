@@ -149,6 +149,21 @@ describe('namespaceBlockers', () => {
       'Secret/plumbline-inventory-other',
     ]);
   });
+
+  it('counts an object owned from outside the namespace, unless the prune deletes that owner too', () => {
+    const ownedBy = (name: string, owner: string): KubeObject =>
+      obj('ConfigMap', name, {
+        ownerReferences: [
+          { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', name: owner, uid: 'u' },
+        ],
+      });
+    const blockers = namespaceBlockers(
+      [ownedBy('kept-owner', 'theirs'), ownedBy('pruned-owner', 'ours')],
+      new Set(['rbac.authorization.k8s.io/ClusterRole//ours']),
+      new Set(['rbac.authorization.k8s.io/ClusterRole']),
+    );
+    expect(blockers.map((o) => o.metadata.name)).toEqual(['kept-owner']);
+  });
 });
 
 describe('inventory lifecycle', () => {

@@ -88,6 +88,9 @@ export class StateTable {
  * fit an item. The app's namespace is not part of the key: an app has one inventory per cluster.
  * `rev` counts writes; each write is conditional on the one read (items written before it have none).
  */
+/** A bound on what a stored inventory may decompress to (a hand-edited item included), as for the ConfigMap. */
+const MAX_INFLATED_BYTES = 64 * 1024 * 1024;
+
 export class DynamoDbInventoryStore extends StateTable implements InventoryStore {
   constructor(
     options: StateTableOptions,
@@ -106,7 +109,9 @@ export class DynamoDbInventoryStore extends StateTable implements InventoryStore
     );
     if (!Item) return undefined;
     try {
-      const objects = gunzipSync(Buffer.from(Item.objectsGz as Uint8Array)).toString('utf8');
+      const objects = gunzipSync(Buffer.from(Item.objectsGz as Uint8Array), {
+        maxOutputLength: MAX_INFLATED_BYTES,
+      }).toString('utf8');
       const inventory = decodeInventory({
         version: String(Item.version),
         objects,

@@ -223,7 +223,7 @@ export class KubernetesCluster implements ClusterPort {
     resource: ResourceInfo,
     namespace: string,
     name: string,
-    options: { readonly dryRun: boolean; readonly resourceVersion?: string },
+    options: { readonly dryRun: boolean; readonly resourceVersion?: string; readonly uid?: string },
   ): Promise<boolean> {
     try {
       await this.http.send({
@@ -234,7 +234,14 @@ export class KubernetesCluster implements ClusterPort {
           kind: 'DeleteOptions',
           apiVersion: 'v1',
           propagationPolicy: 'Background',
-          ...(options.resourceVersion ? { preconditions: { resourceVersion: options.resourceVersion } } : {}),
+          ...(options.resourceVersion || options.uid
+            ? {
+                preconditions: {
+                  ...(options.resourceVersion ? { resourceVersion: options.resourceVersion } : {}),
+                  ...(options.uid ? { uid: options.uid } : {}),
+                },
+              }
+            : {}),
         },
       });
       return true;

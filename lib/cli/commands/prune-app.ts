@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
-import { type InventoryStore, pruneApp } from '../../core/sync';
+import { type InventoryStore, isAppName, pruneApp } from '../../core/sync';
 import { APP_OPTIONS, type AppFlags, allowListOf, concurrencyOf, connect, outputOf } from '../app-context';
 import { AUDIT_KEY_OPTIONS } from '../audit-options';
 import { type AppendOutcome, prepareSyncAudit } from '../audit-sink';
@@ -54,6 +54,10 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
     return 0;
   }
   if (positionals.length > 0) throw new UsageError('prune-app takes no PATH: the app is gone from Git');
+  if (values.app !== undefined && !isAppName(values.app))
+    throw new UsageError(
+      `invalid app name "${values.app}": use lowercase letters, digits and '-' (at most 63)`,
+    );
   const output = outputOf(values.output, ['json']);
   const flags = values as AppFlags;
   const concurrency = concurrencyOf(flags);

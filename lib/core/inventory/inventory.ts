@@ -131,7 +131,7 @@ function parseEntry(line: string, index: number): InventoryEntry {
   const id = parseLine(idText, index);
   if (origin === undefined || !ORIGINS.includes(origin) || rest.length > 0)
     throw new InventoryError(
-      `inventory line ${index + 1}: want "<id> created|adopted|pending", got ${JSON.stringify(line)}`,
+      `inventory line ${index + 1}: want "<id> created|adopted|pending", got ${quoted(line)}`,
     );
   if (origin !== 'pending') {
     if (since !== undefined)
@@ -161,16 +161,23 @@ function parseLease(raw: unknown): InventoryLease | undefined {
   return { holder: value.holder, until: value.until };
 }
 
+/** A stored line in an error: its start only, since a hand-edited line may be megabytes long. */
+function quoted(line: string): string {
+  const shown = 120;
+  if (line.length <= shown) return JSON.stringify(line);
+  return `${JSON.stringify(line.slice(0, shown))}… (${line.length.toLocaleString('en-US')} characters)`;
+}
+
 function parseLine(line: string, index: number): ObjectId {
   let id: ObjectId;
   try {
     id = parseId(line);
   } catch (error: unknown) {
-    throw new InventoryError(`inventory line ${index + 1}: malformed object id ${JSON.stringify(line)}`, {
+    throw new InventoryError(`inventory line ${index + 1}: malformed object id ${quoted(line)}`, {
       cause: error,
     });
   }
   if (!validId(id))
-    throw new InventoryError(`inventory line ${index + 1}: malformed object id ${JSON.stringify(line)}`);
+    throw new InventoryError(`inventory line ${index + 1}: malformed object id ${quoted(line)}`);
   return id;
 }

@@ -37,15 +37,17 @@ export function createdUnderIntent(creationTimestamp: string | undefined, since:
 /**
  * Pending entries a finished run left (its confirm never came): created when the live object was
  * created under the intent, adopted when it was not, dropped when nothing this app labels is live.
+ * An entry `read` says was not read (outside the allow-list) stays pending: its absence proves nothing.
  * Call only when no other sync holds the lease: its pending ids are in flight.
  */
 export function resolvePending(
   inventory: Inventory,
   live: (id: ObjectId) => { readonly creationTimestamp?: unknown } | undefined,
+  read: (id: ObjectId) => boolean = () => true,
 ): Inventory {
   const entries: InventoryEntry[] = [];
   for (const entry of inventory.entries) {
-    if (entry.origin !== 'pending') {
+    if (entry.origin !== 'pending' || !read(entry.id)) {
       entries.push(entry);
       continue;
     }
@@ -92,12 +94,17 @@ export function confirmOf(
   intent: Inventory,
   outcomes: ReadonlyMap<string, ChangeAction>,
   removed: ReadonlySet<string>,
-  options: { readonly keepUnsent?: boolean } = {},
+  options: { readonly keepUnsent?: boolean; readonly keep?: ReadonlySet<string> } = {},
 ): Inventory {
   const entries: InventoryEntry[] = [];
   for (const entry of intent.entries) {
     const key = formatId(entry.id);
     if (removed.has(key)) continue;
+    // Ids this sync could not touch (outside the allow-list) stay exactly as they were.
+    if (options.keep?.has(key)) {
+      entries.push(entry);
+      continue;
+    }
     const action = outcomes.get(key);
     if (action === 'created') entries.push({ id: entry.id, origin: 'created' });
     else if (entry.origin !== 'pending') entries.push(entry);

@@ -247,6 +247,10 @@ async function attempt(
         allow,
         revision: job.commit,
         prune: app.prune,
+        // plumbline.yaml's prune safety, as `plumbline sync --repo` reads it.
+        allowEmpty: app.allowEmpty,
+        pruneAdopted: app.pruneAdopted,
+        pruneShare: app.pruneShare / 100,
         dryRun: false,
         force: true,
         concurrency: 16,

@@ -1,5 +1,6 @@
 import { compareDeclared, ownedFieldsMissing } from '../drift';
-import { type KubeObject, REPLACE_ANNOTATION, subjectOf } from '../manifests';
+import { createdUnderIntent } from '../inventory';
+import { isObj, type KubeObject, REPLACE_ANNOTATION, subjectOf } from '../manifests';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import type { DesiredObject } from './desired';
@@ -17,6 +18,12 @@ export interface ApplyContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** How long a replace waits for the old object to go. */
   readonly replaceTimeoutMs: number;
+  /**
+   * When this sync's intent began (ISO 8601): an object it did not see live whose apply answers
+   * "updated" yet was created since then was created by this sync (an earlier attempt whose answer
+   * was lost, then retried), judged as a pending id is (docs/adr/0016).
+   */
+  readonly createdSince?: string;
 }
 
 /**
@@ -50,6 +57,23 @@ function isImmutableChange(err: ClusterApiError): boolean {
 }
 
 /**
+ * Whether an object the sync did not see live, whose apply answered "updated", was made by an
+ * earlier attempt of that same apply (the answer lost, the request retried): created since the
+ * intent began, and no other manager has ever written it (whoever made it would show as one).
+ */
+function createdByRetry(object: KubeObject, ctx: ApplyContext): boolean {
+  const stamp = object.metadata.creationTimestamp;
+  if (ctx.createdSince === undefined || typeof stamp !== 'string') return false;
+  if (!createdUnderIntent(stamp, ctx.createdSince)) return false;
+  const entries = Array.isArray(object.metadata.managedFields) ? object.metadata.managedFields : [];
+  return entries.every(
+    (e) =>
+      isObj(e) &&
+      (e.manager === ctx.fieldManager || (typeof e.subresource === 'string' && e.subresource !== '')),
+  );
+}
+
+/**
  * Applies one object: without force first, so conflicts are seen and recorded; then with force
  * when allowed (Git is the source of truth). An immutable-field change deletes and recreates
  * the object when it carries plumbline.dev/replace: "true".
@@ -66,6 +90,8 @@ export async function applyObject(
     const warnings = [...new Set(result.warnings ?? [])].map((w) => ctx.redactor.redact(w));
     const noted = warnings.length > 0 ? { ...extra, warnings } : extra;
     if (result.created) return { ...base, action: 'created', ...noted };
+    if (live === undefined && !ctx.dryRun && createdByRetry(result.object, ctx))
+      return { ...base, action: 'created', ...noted };
     const same =
       live !== undefined && live.metadata.resourceVersion === result.object.metadata.resourceVersion;
     return { ...base, action: same && !ctx.dryRun ? 'unchanged' : 'configured', ...noted };

@@ -43,6 +43,11 @@ export interface DesiredOptions {
 
 const APP_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/** Whether `app` may name an app: a DNS label, as its label value, field manager and inventory name need. */
+export function isAppName(app: string): boolean {
+  return APP_NAME.test(app) && app.length <= 63;
+}
+
 function where(m: RenderedManifest): string {
   return `${m.source.file} (document ${m.source.document})`;
 }
@@ -90,7 +95,7 @@ export async function prepareDesired(
   cluster: Pick<ClusterPort, 'resource'>,
   options: DesiredOptions,
 ): Promise<DesiredObject[]> {
-  if (!APP_NAME.test(options.app) || options.app.length > 63) {
+  if (!isAppName(options.app)) {
     throw new DesiredStateError(
       `invalid app name "${options.app}": use lowercase letters, digits and '-' (at most 63)`,
     );

@@ -319,6 +319,7 @@ async function runSync(
     redactor,
     sleep,
     replaceTimeoutMs: 60_000,
+    createdSince: lease.since,
   };
   const preApplied = new Map<string, Change>();
   if (!options.dryRun && (added.length > 0 || deletes)) {
@@ -460,6 +461,7 @@ async function runSync(
           new Map(changes.map((c) => [formatId(c.id), c.action])),
           // Another app owns what a sync refused: it leaves this app's inventory (never pruned by it).
           new Set([...removed, ...changes.flatMap((c) => (c.owner ? [formatId(c.id)] : []))]),
+          { keep: new Set(outside.keys()) },
         );
   if (error) failed = true;
 

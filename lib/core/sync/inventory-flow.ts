@@ -79,7 +79,7 @@ export async function confirmInventory(
   stored: StoredInventory | undefined,
   outcomes: ReadonlyMap<string, ChangeAction>,
   removed: ReadonlySet<string>,
-  options: { readonly keepUnsent?: boolean } = {},
+  options: { readonly keepUnsent?: boolean; readonly keep?: ReadonlySet<string> } = {},
 ): Promise<string | undefined> {
   const confirmed = confirmOf(written.inventory, outcomes, removed, options);
   if (stored && sameInventory(confirmed, stored.inventory) && written.revision === stored.revision)

@@ -78,7 +78,7 @@ export interface ClusterPort {
     resource: ResourceInfo,
     namespace: string,
     name: string,
-    options: { readonly dryRun: boolean; readonly resourceVersion?: string },
+    options: { readonly dryRun: boolean; readonly resourceVersion?: string; readonly uid?: string },
   ): Promise<boolean>;
 }
 

@@ -69,10 +69,14 @@ export async function pruneApp(
     if (resource) targets.push({ resource, id: entry.id });
   }
   const live = await LiveState.read(cluster, listTargets(targets), options.app, options.concurrency);
-  const inventory: Inventory = resolvePending(stored.inventory, (id) => {
-    const object = live.get(id);
-    return object && { creationTimestamp: object.metadata.creationTimestamp };
-  });
+  const inventory: Inventory = resolvePending(
+    stored.inventory,
+    (id) => {
+      const object = live.get(id);
+      return object && { creationTimestamp: object.metadata.creationTimestamp };
+    },
+    (id) => !outside.has(formatId(id)),
+  );
   // An explicit prune of the whole app: the share limit, meant to catch a mistaken render, does not apply.
   const plan = planPrune(
     inventory.entries.filter((e) => !outside.has(formatId(e.id))),

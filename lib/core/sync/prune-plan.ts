@@ -22,7 +22,8 @@ export interface PruneRules {
 export const DEFAULT_PRUNE_SHARE = 0.5;
 
 export type PruneDecision =
-  | { readonly id: ObjectId; readonly action: 'delete' }
+  /** `uid`: of the object read, the delete's precondition (an object made since under that name is not this one). */
+  | { readonly id: ObjectId; readonly action: 'delete'; readonly uid?: string }
   /** Stays in the inventory, with the reason the change set shows. */
   | { readonly id: ObjectId; readonly action: 'keep'; readonly reason: string }
   /** Leaves the inventory without a delete: gone already, or opted out by annotation. */
@@ -81,7 +82,8 @@ export function planPrune(
       };
     if (!rules.prune)
       return { id, action: 'keep', reason: 'no longer in Git; sync with --prune to delete it' };
-    return { id, action: 'delete' };
+    const uid = object.metadata.uid;
+    return typeof uid === 'string' && uid !== '' ? { id, action: 'delete', uid } : { id, action: 'delete' };
   });
   const deletes = decisions.filter((d) => d.action === 'delete').length;
   if (rules.force || deletes === 0 || deletes <= rules.maxShare * inventorySize) return decisions;
@@ -100,24 +102,53 @@ function automatic(object: KubeObject): boolean {
   return kind === 'Endpoints';
 }
 
+function groupOfApiVersion(apiVersion: string): string {
+  return apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '';
+}
+
+/** `group/Kind` of each owner reference (to resolve which owner kinds are cluster-scoped). */
+export function ownerKinds(objects: readonly KubeObject[]): { group: string; kind: string }[] {
+  const out = new Map<string, { group: string; kind: string }>();
+  for (const object of objects) {
+    const owners = object.metadata.ownerReferences;
+    if (!Array.isArray(owners)) continue;
+    for (const o of owners as { apiVersion?: unknown; kind?: unknown }[]) {
+      if (typeof o?.kind !== 'string') continue;
+      const group = groupOfApiVersion(typeof o.apiVersion === 'string' ? o.apiVersion : '');
+      out.set(`${group}/${o.kind}`, { group, kind: o.kind });
+    }
+  }
+  return [...out.values()];
+}
+
 /**
  * The objects of a namespace that deleting it would take along although this prune does not
- * delete them: neither in `deleting`, nor made by the cluster, nor owned by another object (a
- * ReplicaSet of a Deployment is judged by its owner).
+ * delete them: neither in `deleting`, nor made by the cluster, nor owned by another object of the
+ * namespace (a ReplicaSet of a Deployment is judged by its owner). An owner outside the namespace
+ * (`clusterScoped` holds such kinds as `group/Kind`) is not judged here: its object counts unless
+ * this prune deletes that owner too.
  */
 export function namespaceBlockers(
   objects: readonly KubeObject[],
   deleting: ReadonlySet<string>,
+  clusterScoped: ReadonlySet<string> = new Set(),
 ): KubeObject[] {
   return objects.filter((object) => {
     if (automatic(object)) return false;
     // metrics-server's PodMetrics mirror running pods (judged by their owners); they own nothing.
     if (object.apiVersion.startsWith('metrics.k8s.io/')) return false;
     const owners = object.metadata.ownerReferences;
-    if (Array.isArray(owners) && owners.length > 0) return false;
-    const group = object.apiVersion.includes('/')
-      ? object.apiVersion.slice(0, object.apiVersion.indexOf('/'))
-      : '';
+    if (Array.isArray(owners) && owners.length > 0) {
+      const outside = (owners as { apiVersion?: unknown; kind?: unknown; name?: unknown }[]).some((o) => {
+        const group = groupOfApiVersion(typeof o?.apiVersion === 'string' ? o.apiVersion : '');
+        const kind = typeof o?.kind === 'string' ? o.kind : '';
+        if (!clusterScoped.has(`${group}/${kind}`)) return false;
+        const name = typeof o?.name === 'string' ? o.name : '';
+        return !deleting.has(formatId({ group, kind, namespace: '', name }));
+      });
+      if (!outside) return false;
+    }
+    const group = groupOfApiVersion(object.apiVersion);
     const id = {
       group,
       kind: object.kind,
@@ -125,5 +156,30 @@ export function namespaceBlockers(
       name: object.metadata.name,
     };
     return !deleting.has(formatId(id));
+  });
+}
+
+/**
+ * The objects of a CRD's kind that deleting the CRD would take along (the API server deletes every
+ * one) although this prune does not delete them: neither in `deleting` nor owned by an object in it.
+ */
+export function crdBlockers(objects: readonly KubeObject[], deleting: ReadonlySet<string>): KubeObject[] {
+  return objects.filter((object) => {
+    const namespace = object.metadata.namespace ?? '';
+    const group = groupOfApiVersion(object.apiVersion);
+    if (deleting.has(formatId({ group, kind: object.kind, namespace, name: object.metadata.name })))
+      return false;
+    const owners = Array.isArray(object.metadata.ownerReferences) ? object.metadata.ownerReferences : [];
+    return !(owners as { apiVersion?: unknown; kind?: unknown; name?: unknown }[]).some((o) => {
+      const owner = {
+        group: groupOfApiVersion(typeof o?.apiVersion === 'string' ? o.apiVersion : ''),
+        kind: typeof o?.kind === 'string' ? o.kind : '',
+        name: typeof o?.name === 'string' ? o.name : '',
+      };
+      // An owner is in the object's namespace, or cluster-scoped.
+      return (
+        deleting.has(formatId({ ...owner, namespace })) || deleting.has(formatId({ ...owner, namespace: '' }))
+      );
+    });
   });
 }

@@ -1,10 +1,10 @@
-import { formatId, type ObjectId, subjectOf } from '../manifests';
+import { formatId, type KubeObject, type ObjectId, subjectOf } from '../manifests';
 import { deleteOrder, kindRank } from '../order';
 import type { Redactor } from '../redact';
 import type { Change } from './changeset';
 import { mapPool } from './pool';
-import type { ClusterPort } from './ports';
-import { namespaceBlockers, type PruneDecision } from './prune-plan';
+import { ClusterApiError, type ClusterPort, type ResourceInfo } from './ports';
+import { crdBlockers, namespaceBlockers, ownerKinds, type PruneDecision } from './prune-plan';
 
 export interface PruneResult {
   readonly changes: Change[];
@@ -25,6 +25,21 @@ function blockerList(objects: readonly { kind: string; metadata: { name: string 
   return objects.length > 3 ? `${shown.join(', ')} and ${objects.length - 3} more` : shown.join(', ');
 }
 
+/** `Kind/namespace/name` (or `Kind/name`) to name an object of a CRD's kind. */
+function withPlace(object: KubeObject): { kind: string; metadata: { name: string } } {
+  const { namespace, name } = object.metadata;
+  return { kind: object.kind, metadata: { name: namespace ? `${namespace}/${name}` : name } };
+}
+
+/** Every object of the kind a live CRD defines, in all namespaces (none when the CRD or its kind is gone). */
+async function objectsOfCrd(cluster: ClusterPort, crds: ResourceInfo, name: string): Promise<KubeObject[]> {
+  const crd = await cluster.get(crds, '', name);
+  const spec = (crd?.spec ?? {}) as { group?: unknown; names?: { kind?: unknown } };
+  if (typeof spec.group !== 'string' || typeof spec.names?.kind !== 'string') return [];
+  const resource = await cluster.resourceFor(spec.group, spec.names.kind);
+  return resource ? cluster.list(resource, undefined, '') : [];
+}
+
 /**
  * Carries out a prune plan (prune-plan.ts) in reverse apply order, one kind rank after another.
  * Called only when every apply succeeded. A Namespace is deleted only when it holds nothing but
@@ -37,8 +52,10 @@ export async function pruneObjects(
   const changes: Change[] = [];
   const removed = new Set<string>();
   const deleting = new Set<string>();
+  const uids = new Map<string, string>();
   for (const d of decisions) {
     if (d.action === 'delete') deleting.add(formatId(d.id));
+    if (d.action === 'delete' && d.uid) uids.set(formatId(d.id), d.uid);
     if (d.action === 'forget') {
       removed.add(formatId(d.id));
       if (d.reason) changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: d.reason });
@@ -62,7 +79,14 @@ export async function pruneObjects(
         return undefined;
       }
       if (id.group === '' && id.kind === 'Namespace') {
-        const blockers = namespaceBlockers(await ctx.cluster.listNamespace(id.name), deleting);
+        const objects = await ctx.cluster.listNamespace(id.name);
+        // Objects owned from outside the namespace (a cluster-scoped owner) are not judged by an owner in it.
+        const clusterScoped = new Set<string>();
+        for (const owner of ownerKinds(objects)) {
+          const resource = await ctx.cluster.resourceFor(owner.group, owner.kind);
+          if (resource && !resource.namespaced) clusterScoped.add(`${owner.group}/${owner.kind}`);
+        }
+        const blockers = namespaceBlockers(objects, deleting, clusterScoped);
         if (blockers.length > 0)
           return {
             id,
@@ -71,7 +95,32 @@ export async function pruneObjects(
             reason: `not pruned: the namespace holds ${blockers.length} object(s) outside this prune (${blockerList(blockers)})`,
           };
       }
-      await ctx.cluster.remove(resource, id.namespace, id.name, { dryRun: ctx.dryRun });
+      if (id.group === 'apiextensions.k8s.io' && id.kind === 'CustomResourceDefinition') {
+        const blockers = crdBlockers(await objectsOfCrd(ctx.cluster, resource, id.name), deleting);
+        if (blockers.length > 0)
+          return {
+            id,
+            subject,
+            action: 'skipped',
+            reason: `not pruned: ${blockers.length} object(s) of its kind are outside this prune (${blockerList(blockers.map(withPlace))})`,
+          };
+      }
+      const uid = uids.get(formatId(id));
+      try {
+        await ctx.cluster.remove(resource, id.namespace, id.name, {
+          dryRun: ctx.dryRun,
+          ...(uid ? { uid } : {}),
+        });
+      } catch (err: unknown) {
+        // 409: the uid precondition failed, so the name now holds another object than the one read.
+        if (!(err instanceof ClusterApiError && err.code === 409)) throw err;
+        return {
+          id,
+          subject,
+          action: 'skipped',
+          reason: 'not pruned: another object took its name since it was read; the next sync looks again',
+        };
+      }
       removed.add(formatId(id));
       return { id, subject, action: 'deleted', reason: 'no longer in Git' };
     });

@@ -69,13 +69,19 @@ export function planInventory(
   live: (id: ObjectId) => KubeObject | undefined,
   options: PlanOptions,
 ): InventoryPlan {
-  // Pending ids of a run that ended without confirming; a running sync's are left alone.
+  // Pending ids of a run that ended without confirming; a running sync's are left alone, and so
+  // are ids outside the allow-list, which were not read.
+  const read = new Set([...leftovers.map((e) => formatId(e.id)), ...desired.map((d) => formatId(d.id))]);
   const previous: Inventory =
     stored && !busy
-      ? resolvePending(stored.inventory, (id) => {
-          const object = live(id);
-          return object && { creationTimestamp: object.metadata.creationTimestamp };
-        })
+      ? resolvePending(
+          stored.inventory,
+          (id) => {
+            const object = live(id);
+            return object && { creationTimestamp: object.metadata.creationTimestamp };
+          },
+          (id) => read.has(formatId(id)),
+        )
       : (stored?.inventory ?? EMPTY_INVENTORY);
   const inInventory = idSet(idsOf(previous));
   const pruneable = new Set(leftovers.map((e) => formatId(e.id)));

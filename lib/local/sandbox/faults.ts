@@ -10,6 +10,8 @@ export interface FaultRule {
   readonly retryAfterSeconds?: number;
   /** Destroy the connection without a response. */
   readonly reset?: boolean;
+  /** Handle the request, then destroy the connection before the response: the server acted, the client never hears. */
+  readonly resetAfter?: boolean;
   /** Delay before handling (or failing) the request. */
   readonly latencyMs?: number;
   /** Answer as usual, with this text in a `Warning` header (as admission webhooks and deprecated APIs do). */

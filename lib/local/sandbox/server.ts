@@ -3,7 +3,7 @@ import { authenticate, authorize, type TokenGrant } from './auth';
 import type { ApiCore } from './core';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery';
 import { ApiStatusError } from './errors';
-import type { FaultInjector } from './faults';
+import type { FaultDecision, FaultInjector } from './faults';
 import { openApiGroupVersion, openApiRoot } from './openapi';
 import { deleteCollection, deleteObject } from './operations/delete';
 import { PATCH_TYPES, type PatchType, patchObject } from './operations/patch';
@@ -141,12 +141,13 @@ export async function handleRequest(
       if (target.type === 'resource') authorize(grant, { verb, rt: target.rt, namespace: target.namespace });
     }
     const warnings: string[] = [];
+    let fault: FaultDecision | undefined;
     if (target.type !== 'sandbox') {
       ctx.stats.record(
         verb,
         target.type === 'resource' ? `${target.rt.group}/${target.rt.plural}` : undefined,
       );
-      const fault = ctx.faults.decide(verb, url.pathname);
+      fault = ctx.faults.decide(verb, url.pathname);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
       const rule = fault.rule;
       if (rule?.warning !== undefined) warnings.push(rule.warning);
@@ -186,6 +187,10 @@ export async function handleRequest(
         ? JSON.stringify(decodeProtobufObject(body))
         : body.toString('utf8');
     const result = dispatch(ctx, target, method, url, raw, contentType, req, res, warnings);
+    if (fault?.rule?.resetAfter) {
+      req.socket.destroy();
+      return;
+    }
     // RFC 7234 warn-code 299 with no agent, as the API server sends them.
     const warned = warnings.map((w) => `299 - ${JSON.stringify(w)}`);
     if (result) send(res, result.status, result.body, warned.length > 0 ? { Warning: warned } : {});

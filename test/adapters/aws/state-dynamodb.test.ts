@@ -83,6 +83,29 @@ describe('DynamoDB state table', () => {
     expect(await store.load('web')).toBeUndefined();
   });
 
+  it('refuses a hand-edited inventory item that inflates past its bound, naming the bound', async () => {
+    const { PutCommand, DynamoDBDocumentClient } = await import('@aws-sdk/lib-dynamodb');
+    const { gzipSync } = await import('node:zlib');
+    // 100 MiB of one byte is about 100 KB gzipped: it fits an item; inflated, a Lambda's memory would not hold many.
+    const bomb = gzipSync(Buffer.alloc(100 * 1024 * 1024, 0x61), { level: 9 });
+    expect(bomb.length).toBeLessThan(400 * 1024);
+    await DynamoDBDocumentClient.from(dynamo.client()).send(
+      new PutCommand({
+        TableName: table,
+        Item: { pk: 'CLUSTER#bomb', sk: 'INVENTORY#web', version: '3', objectsGz: bomb, rev: 1 },
+      }),
+    );
+    const error = await new DynamoDbInventoryStore(options(), 'bomb').load('web').then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    // Refused while inflating: the message is one short line, not the inflated text.
+    expect(error?.message).toMatch(
+      /^the inventory of app web on cluster bomb cannot be read \(.*\); nothing was applied/,
+    );
+    expect(error?.message.length).toBeLessThan(1000);
+  });
+
   it('deduplicates webhook deliveries until their TTL passes', async () => {
     const dedupe = new DynamoDbDeliveryDedupe(options());
     expect(await dedupe.firstSeen('webhook#github#abc', 3600)).toBe(true);
