@@ -20,7 +20,7 @@ import type { CliIo } from '../io';
 export const AUDIT_HELP = `Usage: plumbline audit init [--table T] [--endpoint URL] [--region R]
        plumbline audit keygen [--key-file F]
        plumbline audit query --cluster C [--app A] [--commit SHA] [--since 24h] [--limit N] [-o json]
-       plumbline audit verify --cluster C [KEY] [--checkpoints s3://BUCKET/PREFIX|DIR]
+       plumbline audit verify --cluster C [KEY] [--checkpoints s3://BUCKET/PREFIX|DIR [--max-checkpoint-age 48h|off]]
                               [--accept-legacy SEQ] [--anchor SEQ[:HASH]] [-o json]
        plumbline audit checkpoint --cluster C [KEY] --checkpoints s3://BUCKET/PREFIX|DIR
   KEY: --kms-key KEY (a KMS HMAC key: the stack's AuditMacKeyArn) or --key-file F
@@ -32,7 +32,9 @@ key. keygen writes a local key file (mode 0600) with a record key and a content-
 the trail newest first (by app or full commit id; --since takes 90m, 24h, 7d or an ISO time). verify
 recomputes every link, hash and MAC and exits 1 naming the first broken seq; with --checkpoints
 ($PLUMBLINE_AUDIT_CHECKPOINTS) it also holds the chain against every signed checkpoint, so records
-deleted from the end up to the newest checkpoint show. Records without a MAC fail unless
+deleted from the end up to the newest checkpoint show, and it fails when a record older than
+--max-checkpoint-age (default 48h; off to skip) is covered by no checkpoint (checkpoints missing,
+looked for in the wrong place, or no longer written). Records without a MAC fail unless
 --accept-legacy SEQ says records up to SEQ predate MACs. checkpoint signs the current head and
 writes it (the deployment's reconcile function does this on its schedule).
 `;
@@ -61,6 +63,7 @@ const OPTIONS = {
     cluster: { type: 'string' },
     anchor: { type: 'string' },
     'accept-legacy': { type: 'string' },
+    'max-checkpoint-age': { type: 'string' },
   },
   checkpoint: { ...COMMON, ...AUDIT_KEY_OPTIONS, cluster: { type: 'string' } },
   keygen: { 'key-file': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -287,12 +290,16 @@ async function verify(store: DynamoDbAuditStore, cluster: string, flags: Flags, 
   const acceptLegacyThrough = parseLegacy(str(flags['accept-legacy']));
   const key = recordKeyOf(keyFlags(flags));
   if (!key) throw new UsageError(NO_KEY);
+  const maxAge = parseMaxAge(str(flags['max-checkpoint-age']));
   const where = checkpointsOf(keyFlags(flags), { mustExist: true });
   try {
     let anchored: string | undefined;
+    // When each record was written, by seq: to tell records no checkpoint covers for too long.
+    const times: number[] = [];
     async function* tapped(): AsyncIterable<AuditRecord> {
       for await (const record of store.scan(cluster)) {
         if (record.seq === anchor?.seq) anchored = record.hash;
+        times[record.seq] = Date.parse(record.ts);
         yield record;
       }
     }
@@ -318,6 +325,17 @@ async function verify(store: DynamoDbAuditStore, cluster: string, flags: Flags, 
         'hash-mismatch',
         `seq ${anchor.seq}: hash differs from the anchor (the chain was rewritten from there)`,
       );
+    if (result.ok && where && maxAge !== undefined && result.head) {
+      const first = (result.checkpoint?.seq ?? 0) + 1;
+      const written = times[first];
+      if (first <= result.head.seq && written !== undefined && Date.now() - written > maxAge)
+        result = broken(
+          result,
+          first,
+          'checkpoint-missing',
+          `seq ${first} was written ${new Date(written).toISOString()} and no checkpoint in ${where.where} covers it (${result.checkpoint ? `the newest is at seq ${result.checkpoint.seq}` : 'there are none'}): checkpoints are missing, looked for in the wrong place, or no longer written, so records deleted from the end would not show`,
+        );
+    }
     if (flags.output === 'json') io.out(`${JSON.stringify({ cluster, ...result })}\n`);
     else io.out(formatVerify(cluster, result, where?.where));
     return result.ok ? 0 : 1;
@@ -352,10 +370,18 @@ function formatVerify(cluster: string, result: TrailResult, checkpoints: string 
   return `${lines.join('\n')}\n`;
 }
 
+/** `--max-checkpoint-age`: milliseconds, undefined for `off`; 48 hours by default. */
+function parseMaxAge(text: string | undefined): number | undefined {
+  if (text === 'off') return undefined;
+  const match = /^(\d{1,6})(m|h|d)$/.exec(text ?? '48h');
+  if (!match) throw new UsageError(`invalid --max-checkpoint-age "${text}": want e.g. 90m, 48h, 7d or off`);
+  return Number(match[1]) * (match[2] === 'm' ? 60_000 : match[2] === 'h' ? 3_600_000 : 86_400_000);
+}
+
 function broken(
   result: TrailResult,
   seq: number,
-  reason: 'gap' | 'hash-mismatch',
+  reason: 'gap' | 'hash-mismatch' | 'checkpoint-missing',
   message: string,
 ): TrailResult {
   const { head: _head, ...rest } = result;

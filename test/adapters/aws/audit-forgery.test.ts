@@ -272,6 +272,60 @@ describe('audit verify against a writer with table access', () => {
   });
 });
 
+describe('audit verify when checkpoints are missing or no longer written', () => {
+  it('fails when a record older than --max-checkpoint-age is covered by no checkpoint, and says so', async () => {
+    // The seeded records were written on 2026-12-01: days older than the default 48 hours.
+    const { store, args } = await seeded();
+    const empty = mkdtempSync(join(dir, 'no-checkpoints-'));
+    const none = await verify(args, '--checkpoints', empty);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(
+      /^chain of cluster prod broken at seq 1: seq 1 was written 2026-12-01T00:01:00\.000Z and no checkpoint in .* covers it \(there are none\)/m,
+    );
+    expect((await verify(args, '--checkpoints', empty, '--max-checkpoint-age', 'off')).code).toBe(0);
+
+    const where = mkdtempSync(join(dir, 'stopped-'));
+    expect(
+      (await runCli(['audit', 'checkpoint', '--cluster', 'prod', ...args, '--checkpoints', where])).code,
+    ).toBe(0);
+    expect((await verify(args, '--checkpoints', where)).code).toBe(0);
+    // Checkpointing stopped: a record written long ago is newer than the newest checkpoint.
+    await store.append('prod', draft(5));
+    const stopped = await verify(args, '--checkpoints', where, '-o', 'json');
+    expect(JSON.parse(stopped.stdout)).toMatchObject({
+      ok: false,
+      broken: {
+        seq: 5,
+        reason: 'checkpoint-missing',
+        message: expect.stringContaining('the newest is at seq 4'),
+      },
+    });
+    expect((await verify(args, '--checkpoints', where, '--max-checkpoint-age', '3650d')).code).toBe(0);
+  });
+
+  it('passes a chain whose records are all newer than --max-checkpoint-age before its first checkpoint', async () => {
+    // A new deployment: the reconcile writes the first checkpoint on its next tick.
+    const table = await db.newAuditTable();
+    const store = new DynamoDbAuditStore({ tableName: table, client: db.client(), mac: key.mac });
+    await store.append('prod', draft(1, { ts: new Date(Date.now() - 3_600_000).toISOString() }));
+    const args = ['--table', table, '--endpoint', db.endpoint(), '--key-file', keyFile];
+    const empty = mkdtempSync(join(dir, 'first-'));
+    const fresh = await verify(args, '--checkpoints', empty);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toMatch(/^checkpoints: none yet in /m);
+    expect((await verify(args, '--checkpoints', empty, '--max-checkpoint-age', '30m')).code).toBe(1);
+  });
+
+  it('exits 2 on a --max-checkpoint-age it cannot read', async () => {
+    const { args } = await seeded();
+    const run = await verify(args, '--checkpoints', checkpoints, '--max-checkpoint-age', 'soon');
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 2,
+      stderr: 'error: invalid --max-checkpoint-age "soon": want e.g. 90m, 48h, 7d or off\n',
+    });
+  });
+});
+
 describe('plumbline audit keygen and the key flags', () => {
   it('writes a key file with mode 0600 and never replaces it', async () => {
     const path = join(dir, 'new', 'key.json');
