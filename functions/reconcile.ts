@@ -13,7 +13,7 @@ import { type OrphanState, reportOrphans } from '../lib/core/pipeline/orphans';
 import { auditCheckpointer } from './shared/checkpoints';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
-import { SERVICE_NAME } from './shared/metric-names';
+import { CHECKPOINT_FAILED_MESSAGE, SERVICE_NAME } from './shared/metric-names';
 import type { BranchHead, RepoConfigSource } from './shared/ports';
 import { enqueue, type SyncMessage } from './shared/queue';
 import { annotate, traced, traceInvocation } from './shared/tracing';
@@ -96,7 +96,7 @@ export function createReconcileHandler(
     if (d.checkpoint) {
       // A checkpoint that fails is logged, not retried: the next tick checkpoints the head it finds.
       const run = await d.checkpoint([...clusters]);
-      for (const f of run.failed) logger.error('audit checkpoint not written', { ...f });
+      for (const f of run.failed) logger.error(CHECKPOINT_FAILED_MESSAGE, { ...f });
       if (run.written.length > 0) logger.info('audit checkpoints written', { clusters: run.written });
     }
     if (failedRepositories.length === d.deployment.repositories.length && failedRepositories.length > 0) {

@@ -7,4 +7,9 @@ export const METRIC = {
   syncDuration: 'SyncDuration',
   driftDetected: 'DriftDetected',
   messagesEnqueued: 'MessagesEnqueued',
+  // From a log metric filter on the reconcile function's log group, not Powertools.
+  checkpointFailed: 'AuditCheckpointFailed',
 } as const;
+
+/** What the reconcile function logs (at error) when it could not write a cluster's audit checkpoint. */
+export const CHECKPOINT_FAILED_MESSAGE = 'audit checkpoint not written';

@@ -11,17 +11,25 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/shared/metric-names';
+import {
+  CHECKPOINT_FAILED_MESSAGE,
+  METRIC,
+  METRICS_NAMESPACE,
+  SERVICE_NAME,
+} from '../../functions/shared/metric-names';
 
 export interface MonitoringProps {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
   readonly alarmEmail?: string;
   readonly alarmTopicArn?: string;
+  /** The reconcile function's log group: a checkpoint it could not write is logged there. */
+  readonly reconcileLogs?: ILogGroup;
 }
 
 function plumblineMetric(metricName: string, statistic: string): Metric {
@@ -68,6 +76,22 @@ export class Monitoring extends Construct {
     alarm('DeadLetterAlarm', dlqDepth, 'Sync messages failed three times and are in the dead-letter queue');
     alarm('SyncFailureAlarm', failures, 'A sync failed');
     alarm('DriftAlarm', drift, 'Drift detected on a detect-only app');
+    if (props.reconcileLogs) {
+      // Checkpoints that stop being written widen, unseen, the window in which records deleted from
+      // the end of a chain would not show in audit verify.
+      const filter = new MetricFilter(this, 'CheckpointFailures', {
+        logGroup: props.reconcileLogs,
+        filterPattern: FilterPattern.stringValue('$.message', '=', CHECKPOINT_FAILED_MESSAGE),
+        metricNamespace: METRICS_NAMESPACE,
+        metricName: METRIC.checkpointFailed,
+        metricValue: '1',
+      });
+      alarm(
+        'CheckpointFailureAlarm',
+        filter.metric({ statistic: 'Sum', period: Duration.minutes(5) }),
+        'The reconcile function could not write an audit checkpoint',
+      );
+    }
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       widgets: [

@@ -293,6 +293,7 @@ export class Plumbline extends Construct {
       deadLetterQueue: this.queue.deadLetterQueue,
       alarmEmail: props.alarmEmail,
       alarmTopicArn: props.alarmTopicArn,
+      reconcileLogs: this.reconcile.logGroup,
     });
 
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/<provider>` });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { CHECKPOINT_FAILED_MESSAGE } from '../../functions/shared/metric-names';
 import { ClusterAccessStack } from '../../infra/cluster-access-stack';
 import { PlumblineConfigError, parsePlumblineConfig } from '../../infra/config';
 import { KUBECTL_LAYER_ARN, nagFindings, PROPS, synth } from './stack';
@@ -41,9 +42,14 @@ describe('PlumblineStack resources', () => {
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(15 minutes)' });
   });
 
-  it('alarms on the dead-letter queue, sync failures and drift, to an encrypted topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-    for (const metric of ['ApproximateNumberOfMessagesVisible', 'SyncFailed', 'DriftDetected']) {
+  it('alarms on the dead-letter queue, sync failures, drift and audit checkpoint failures, to an encrypted topic', () => {
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    for (const metric of [
+      'ApproximateNumberOfMessagesVisible',
+      'SyncFailed',
+      'DriftDetected',
+      'AuditCheckpointFailed',
+    ]) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: metric,
         Threshold: 1,
@@ -56,6 +62,15 @@ describe('PlumblineStack resources', () => {
       Endpoint: 'oncall@example.com',
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    // The reconcile function logs the message the filter counts (Powertools' JSON `message`).
+    const reconcileLogs = Object.entries(template.findResources('AWS::Logs::LogGroup')).find(([id]) =>
+      /Reconcile/.test(id),
+    )?.[0];
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: reconcileLogs },
+      FilterPattern: `{ $.message = "${CHECKPOINT_FAILED_MESSAGE}" }`,
+      MetricTransformations: [Match.objectLike({ MetricName: 'AuditCheckpointFailed', MetricValue: '1' })],
+    });
   });
 
   it('generates the webhook secret and reads git credentials by name', () => {
