@@ -340,4 +340,21 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       expect(await state.kept('prod', 'shop')).toEqual([]);
     });
   });
+  it('refuses an app whose name on the cluster another repository holds, and touches nothing', async () => {
+    const before = live();
+    const head = commits[commits.length - 1]!;
+    // The same app name from a second repository: both would share shop's inventory and labels.
+    const other = { ...job(head, 'other-repo'), repo: `${url}-fork` };
+    expect(await state.appliedFrom('prod', 'shop')).toBe(url);
+    expect(await run(other)).toEqual({ status: 'failed', outcome: 'refused', auditSeq: expect.any(Number) });
+    expect(await latest()).toMatchObject({
+      outcome: 'refused',
+      deliveryId: 'other-repo',
+      error: expect.stringContaining(
+        `app shop on cluster prod is deployed from ${url}; another repository may not`,
+      ),
+    });
+    expect(live()).toEqual(before);
+    expect(await state.lastApplied('prod', 'shop')).toBe(head);
+  });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyFile } from '../../lib/adapters/audit/key-file';
+import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
 import { createStateTable, DynamoDbInventoryStore } from '../../lib/adapters/aws/state-dynamodb';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { runCli } from '../helpers/cli';
@@ -44,6 +45,9 @@ describe('plumbline prune-app --state-table', () => {
       },
       { dryRun: false, expected: undefined },
     );
+    // The app's name on the cluster, held by the repository it was deployed from.
+    const state = new DynamoDbPipelineState({ tableName: table, client: dynamo.client() });
+    await state.setLastApplied('prod', 'lam', 'a'.repeat(40), 'https://git.example.com/platform.git');
     const args = ['prune-app', '--app', 'lam', '--kubeconfig', sandbox.kubeconfigPath];
     const dynamoArgs = [
       '--state-table',
@@ -76,9 +80,13 @@ describe('plumbline prune-app --state-table', () => {
       { id: id('lam-theirs'), origin: 'adopted' },
     ]);
 
+    expect(await state.appliedFrom('prod', 'lam')).toBe('https://git.example.com/platform.git');
     const all = await runCli([...args, '--prune-adopted', ...dynamoArgs]);
     expect(all.code).toBe(0);
     expect(await store.load('lam')).toBeUndefined();
+    // Gone with the inventory: another repository may now deploy an app of that name.
+    expect(await state.appliedFrom('prod', 'lam')).toBeUndefined();
+    expect(await state.lastApplied('prod', 'lam')).toBeUndefined();
     // Bad input: refused before any request, exit 2.
     const bad = await runCli([...args, '--state-table', table, '--endpoint', dynamo.endpoint()]);
     expect(bad.code).toBe(2);

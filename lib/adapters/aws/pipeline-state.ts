@@ -35,7 +35,18 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
     return typeof Item?.commit === 'string' ? Item.commit : undefined;
   }
 
-  async setLastApplied(cluster: string, app: string, commit: string): Promise<void> {
+  async appliedFrom(cluster: string, app: string): Promise<string | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.options.tableName,
+        Key: { pk: pk(cluster), sk: `APPLIED#${app}` },
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.repo === 'string' ? Item.repo : undefined;
+  }
+
+  async setLastApplied(cluster: string, app: string, commit: string, repo?: string): Promise<void> {
     await this.client.send(
       new PutCommand({
         TableName: this.options.tableName,
@@ -43,6 +54,7 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
           pk: pk(cluster),
           sk: `APPLIED#${app}`,
           commit,
+          ...(repo !== undefined ? { repo } : {}),
           updatedAt: new Date(this.now()).toISOString(),
         },
       }),

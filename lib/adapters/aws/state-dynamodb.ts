@@ -166,6 +166,14 @@ export class DynamoDbInventoryStore extends StateTable implements InventoryStore
         new DeleteCommand({ TableName: this.options.tableName, Key: this.key(app), ...condition }),
       ),
     );
+    // The app's tenure on the cluster ends with its inventory: its last applied commit and the
+    // repository that holds its name go too, so another repository may take the name.
+    await this.client.send(
+      new DeleteCommand({
+        TableName: this.options.tableName,
+        Key: { pk: this.key(app).pk, sk: `APPLIED#${app}` },
+      }),
+    );
   }
 
   private async conditional(

@@ -112,7 +112,10 @@ export interface KeptDraft {
 export interface PipelineState {
   /** The commit the last sync that reached the cluster applied to the app (sk `APPLIED#<app>`). */
   lastApplied(cluster: string, app: string): Promise<string | undefined>;
-  setLastApplied(cluster: string, app: string, commit: string): Promise<void>;
+  /** Also records the repository the commit came from: the app's name on the cluster is then its. */
+  setLastApplied(cluster: string, app: string, commit: string, repo?: string): Promise<void>;
+  /** The repository the app's last applied commit came from (undefined before any, or when not recorded). */
+  appliedFrom?(cluster: string, app: string): Promise<string | undefined>;
   /** Keeps a draft whose append failed (sk `OUTBOX#<app>#…`), to be appended before the app's next job. */
   keep(cluster: string, draft: AuditDraft): Promise<void>;
   /** The app's kept drafts, oldest first. */

@@ -173,6 +173,20 @@ async function attempt(
   who: Who,
   base: () => Omit<AuditDraft, 'outcome' | 'changes' | 'counts'>,
 ): Promise<Ended> {
+  // One app name per cluster: two repositories declaring it would share its inventory and labels,
+  // and each one's prune would delete the other's objects.
+  const holder = await ports.state.appliedFrom?.(job.cluster, job.app);
+  if (holder !== undefined && holder !== job.repo)
+    return {
+      draft: {
+        ...base(),
+        outcome: 'refused',
+        error: `app ${job.app} on cluster ${job.cluster} is deployed from ${holder}; another repository may not deploy an app of the same name there (they would share its inventory and prune each other's objects): rename one, or remove the other's with plumbline prune-app`,
+        changes: [],
+        counts: countChanges([]),
+      },
+      status: 'failed',
+    };
   const forward = await checkForward(job, ports.repo, ports.state);
   if (!forward.forward) {
     // Nothing is read from the commit and nothing touches the cluster.
@@ -237,7 +251,7 @@ async function attempt(
     }
     // Before the first write: from here the cluster may hold this commit, even if the apply stops
     // part-way, and an older commit must not be applied over it (docs/adr/0017).
-    await ports.state.setLastApplied(job.cluster, job.app, job.commit);
+    await ports.state.setLastApplied(job.cluster, job.app, job.commit, job.repo);
     const result = await syncApp(
       rendered.manifests,
       { cluster: connection.cluster, inventory: connection.inventory, secrets: ports.secrets },
