@@ -295,8 +295,24 @@ async function runSync(
       leftovers.map((e) => e.id),
     )),
   ]);
-  const live = await LiveState.read(cluster, targets, options.app, options.concurrency);
-  const foreign = await ForeignObjects.read(cluster, desiredTargets, live, options.app, options.concurrency);
+  const held = new Set(stored?.inventory.entries.map((e) => formatId(e.id)));
+  const [live, prefetched] = await Promise.all([
+    LiveState.read(cluster, targets, options.app, options.concurrency),
+    ForeignObjects.prefetch(
+      cluster,
+      desiredTargets.filter((d) => !held.has(formatId(d.id))),
+      options.app,
+      options.concurrency,
+    ),
+  ]);
+  const foreign = await ForeignObjects.read(
+    cluster,
+    desiredTargets,
+    live,
+    options.app,
+    options.concurrency,
+    prefetched,
+  );
   const { previous, inInventory, plan, added, deletes } = planInventory(
     stored,
     busy,

@@ -15,7 +15,11 @@ import type { ObjectId } from '../manifests';
 import type { Change, ChangeAction } from './changeset';
 import type { DesiredObject } from './desired';
 import { MissingNamespaceError } from './errors';
+import { mapPool } from './pool';
 import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceInfo } from './ports';
+
+/** Namespaces whose existence is asked at once before an intent. */
+const NAMESPACE_CONCURRENCY = 16;
 
 const NAMESPACES = { group: '', version: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
 
@@ -52,11 +56,14 @@ export async function checkNamespaces(
       throw err;
     }
   };
-  const missing: string[] = [];
-  for (const namespace of [...needed].sort()) {
-    if (declared.has(namespace)) continue;
-    if (!(await exists(namespace))) missing.push(namespace);
-  }
+  // Read together: one round trip before the intent, however many namespaces the app writes into.
+  const checked = [...needed].sort().filter((namespace) => !declared.has(namespace));
+  const found = await mapPool(checked, NAMESPACE_CONCURRENCY, exists);
+  const missing = checked.filter((_, i) => {
+    const result = found[i]!;
+    if (result.status === 'rejected') throw result.reason;
+    return !result.value;
+  });
   let first: DesiredObject | undefined;
   if (appNamespace !== undefined && declared.has(appNamespace) && !(await exists(appNamespace)))
     first = added.find((d) => d.id.group === '' && d.id.kind === 'Namespace' && d.id.name === appNamespace);

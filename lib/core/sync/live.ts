@@ -8,7 +8,7 @@ export interface ListTarget {
   readonly namespace: string | undefined;
 }
 
-function targetKey(resource: ResourceInfo, namespace: string | undefined): string {
+export function targetKey(resource: ResourceInfo, namespace: string | undefined): string {
   return `${resource.group}/${resource.kind}/${namespace ?? ''}`;
 }
 

@@ -4,7 +4,7 @@
  * taken over freely.
  */
 import { ADOPT_ANNOTATION, APP_LABEL, formatId, idOf, type KubeObject, type ObjectId } from '../manifests';
-import { type LiveState, listTargets } from './live';
+import { type ListTarget, type LiveState, listTargets, targetKey } from './live';
 import { mapPool } from './pool';
 import type { ClusterPort, ResourceInfo } from './ports';
 
@@ -44,28 +44,66 @@ export class ForeignObjects {
 
   static readonly none = new ForeignObjects(new Map());
 
+  /**
+   * Lists other apps' objects where they are likely needed, before the app's own live state is
+   * known: the kinds and namespaces of desired objects the inventory does not hold yet (a first
+   * sync, new objects). Read alongside the app's own lists, it saves a cold apply a round trip;
+   * a no-op re-sync has no such object and sends nothing.
+   */
+  static prefetch(
+    cluster: ClusterPort,
+    likelyMissing: readonly { resource: ResourceInfo; id: ObjectId }[],
+    app: string,
+    concurrency: number,
+  ): Promise<Map<string, KubeObject[]>> {
+    return ForeignObjects.listed(cluster, listTargets(likelyMissing), app, concurrency);
+  }
+
   static async read(
     cluster: ClusterPort,
     desired: readonly { resource: ResourceInfo; id: ObjectId }[],
     live: LiveState,
     app: string,
     concurrency: number,
+    prefetched: ReadonlyMap<string, KubeObject[]> = new Map(),
   ): Promise<ForeignObjects> {
     const missing = desired.filter((d) => live.get(d.id) === undefined);
     if (missing.length === 0) return ForeignObjects.none;
     const wanted = new Set(missing.map((d) => formatId(d.id)));
-    const lists = await mapPool(listTargets(missing), concurrency, (t) =>
-      cluster.list(t.resource, t.namespace, foreignSelector(app)),
+    const targets = listTargets(missing);
+    const rest = await ForeignObjects.listed(
+      cluster,
+      targets.filter((t) => !prefetched.has(targetKey(t.resource, t.namespace))),
+      app,
+      concurrency,
     );
     const byId = new Map<string, KubeObject>();
-    for (const result of lists) {
-      if (result.status === 'rejected') throw result.reason;
-      for (const object of result.value) {
-        const key = formatId(idOf(object));
-        if (wanted.has(key)) byId.set(key, object);
+    for (const t of targets) {
+      const key = targetKey(t.resource, t.namespace);
+      for (const object of prefetched.get(key) ?? rest.get(key) ?? []) {
+        const id = formatId(idOf(object));
+        if (wanted.has(id)) byId.set(id, object);
       }
     }
     return new ForeignObjects(byId);
+  }
+
+  private static async listed(
+    cluster: ClusterPort,
+    targets: readonly ListTarget[],
+    app: string,
+    concurrency: number,
+  ): Promise<Map<string, KubeObject[]>> {
+    const lists = await mapPool(targets, concurrency, (t) =>
+      cluster.list(t.resource, t.namespace, foreignSelector(app)),
+    );
+    const out = new Map<string, KubeObject[]>();
+    for (const [i, result] of lists.entries()) {
+      if (result.status === 'rejected') throw result.reason;
+      const t = targets[i]!;
+      out.set(targetKey(t.resource, t.namespace), result.value);
+    }
+    return out;
   }
 
   get(id: ObjectId): KubeObject | undefined {
