@@ -22,6 +22,12 @@ export interface AppendOutcome {
   readonly error?: string;
 }
 
+/** The error line for a record kept in the outbox (undefined when it was appended). */
+export function keptLine(appended: AppendOutcome | undefined): string | undefined {
+  if (!appended?.keptIn) return undefined;
+  return `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`;
+}
+
 export interface SyncAudit {
   /** The HMAC key of Secret values in content hashes: never a constant (ADR 0018). */
   readonly contentHashKey: string;

@@ -155,7 +155,7 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
     it('applies the branch head and keeps it as the last commit applied to the app', async () => {
       expect(await run(job(commits[0]!, 'push-1'))).toMatchObject({ status: 'synced', outcome: 'succeeded' });
       expect(live()).toEqual({ value: 'one', service: true });
-      expect(await state.lastApplied('prod', 'shop')).toBe(commits[0]);
+      expect((await state.lastApplied('prod', 'shop'))?.commit).toBe(commits[0]);
     });
 
     it('skips a delivery three commits behind the head: nothing changes, and a stale record names the commits', async () => {
@@ -184,7 +184,7 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
         'failure',
         'shop on prod: skipped, stale: the cluster runs a newer commit',
       ]);
-      expect(await state.lastApplied('prod', 'shop')).toBe(head);
+      expect((await state.lastApplied('prod', 'shop'))?.commit).toBe(head);
       // The claim completed: the same message again is a duplicate, with no second record.
       expect(await run(job(commits[0]!, 'push-1-again'))).toEqual({ status: 'duplicate' });
       expect((await latest())?.seq).toBe(seq + 1);
@@ -201,7 +201,7 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       const six = await commitAndPush({ 'apps/shop/cm.yaml': configMap('six') }, 'six');
       expect(await run(job(five, 'push-5'))).toMatchObject({ status: 'synced', outcome: 'succeeded' });
       expect(live().value).toBe('five');
-      expect(await state.lastApplied('prod', 'shop')).toBe(five);
+      expect((await state.lastApplied('prod', 'shop'))?.commit).toBe(five);
       expect(await run(job(six, 'push-6'))).toMatchObject({ status: 'synced', outcome: 'succeeded' });
       expect(live().value).toBe('six');
     });
@@ -345,7 +345,7 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
     const head = commits[commits.length - 1]!;
     // The same app name from a second repository: both would share shop's inventory and labels.
     const other = { ...job(head, 'other-repo'), repo: `${url}-fork` };
-    expect(await state.appliedFrom('prod', 'shop')).toBe(url);
+    expect((await state.lastApplied('prod', 'shop'))?.repo).toBe(url);
     expect(await run(other)).toEqual({ status: 'failed', outcome: 'refused', auditSeq: expect.any(Number) });
     expect(await latest()).toMatchObject({
       outcome: 'refused',
@@ -355,6 +355,6 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       ),
     });
     expect(live()).toEqual(before);
-    expect(await state.lastApplied('prod', 'shop')).toBe(head);
+    expect((await state.lastApplied('prod', 'shop'))?.commit).toBe(head);
   });
 });

@@ -80,12 +80,12 @@ describe('plumbline prune-app --state-table', () => {
       { id: id('lam-theirs'), origin: 'adopted' },
     ]);
 
-    expect(await state.appliedFrom('prod', 'lam')).toBe('https://git.example.com/platform.git');
+    expect((await state.lastApplied('prod', 'lam'))?.repo).toBe('https://git.example.com/platform.git');
     const all = await runCli([...args, '--prune-adopted', ...dynamoArgs]);
     expect(all.code).toBe(0);
     expect(await store.load('lam')).toBeUndefined();
     // Gone with the inventory: another repository may now deploy an app of that name.
-    expect(await state.appliedFrom('prod', 'lam')).toBeUndefined();
+    expect((await state.lastApplied('prod', 'lam'))?.repo).toBeUndefined();
     expect(await state.lastApplied('prod', 'lam')).toBeUndefined();
     // Bad input: refused before any request, exit 2.
     const bad = await runCli([...args, '--state-table', table, '--endpoint', dynamo.endpoint()]);

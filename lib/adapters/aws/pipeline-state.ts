@@ -3,7 +3,13 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditDraft, canonicalJson, normalizeDraft } from '../../core/audit';
 import { formatId } from '../../core/manifests/object';
-import type { InventorySummary, KeptDraft, OrphanState, PipelineState } from '../../core/pipeline';
+import type {
+  InventorySummary,
+  KeptDraft,
+  LastApplied,
+  OrphanState,
+  PipelineState,
+} from '../../core/pipeline';
 import { fitDraft } from './audit-item';
 import { DynamoDbInventoryStore, StateTable, type StateTableOptions } from './state-dynamodb';
 
@@ -24,7 +30,7 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
     super(options);
   }
 
-  async lastApplied(cluster: string, app: string): Promise<string | undefined> {
+  async lastApplied(cluster: string, app: string): Promise<LastApplied | undefined> {
     const { Item } = await this.client.send(
       new GetCommand({
         TableName: this.options.tableName,
@@ -32,18 +38,8 @@ export class DynamoDbPipelineState extends StateTable implements PipelineState, 
         ConsistentRead: true,
       }),
     );
-    return typeof Item?.commit === 'string' ? Item.commit : undefined;
-  }
-
-  async appliedFrom(cluster: string, app: string): Promise<string | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.options.tableName,
-        Key: { pk: pk(cluster), sk: `APPLIED#${app}` },
-        ConsistentRead: true,
-      }),
-    );
-    return typeof Item?.repo === 'string' ? Item.repo : undefined;
+    if (typeof Item?.commit !== 'string') return undefined;
+    return { commit: Item.commit, ...(typeof Item.repo === 'string' ? { repo: Item.repo } : {}) };
   }
 
   async setLastApplied(cluster: string, app: string, commit: string, repo?: string): Promise<void> {

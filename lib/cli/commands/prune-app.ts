@@ -3,7 +3,7 @@ import type { DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { type InventoryStore, isAppName, pruneApp } from '../../core/sync';
 import { APP_OPTIONS, type AppFlags, allowListOf, concurrencyOf, connect, outputOf } from '../app-context';
 import { AUDIT_KEY_OPTIONS } from '../audit-options';
-import { type AppendOutcome, prepareSyncAudit } from '../audit-sink';
+import { type AppendOutcome, keptLine, prepareSyncAudit } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -135,10 +135,9 @@ export async function pruneAppCommand(args: string[], io: CliIo): Promise<number
     }
     if (appended?.seq !== undefined && output !== 'json')
       io.out(`audit record ${appended.seq} appended to the chain of cluster ${values.cluster}\n`);
-    if (appended?.keptIn) {
-      io.err(
-        `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`,
-      );
+    const kept = keptLine(appended);
+    if (kept) {
+      io.err(kept);
       return 1;
     }
     return result.ok ? 0 : 1;

@@ -10,7 +10,7 @@ import {
   renderInput,
   secretsOf,
 } from '../app-context';
-import { type AppendOutcome, prepareSyncAudit } from '../audit-sink';
+import { type AppendOutcome, keptLine, prepareSyncAudit } from '../audit-sink';
 import { UsageError } from '../errors';
 import { formatSync } from '../format';
 import type { CliIo } from '../io';
@@ -159,10 +159,9 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
     }
     // After the change set: what was applied is shown even when the inventory could not be confirmed.
     if (result.error) io.err(`error: ${result.error}\n`);
-    if (appended?.keptIn) {
-      io.err(
-        `error: audit record not appended (${appended.error}): kept in ${appended.keptIn}; the next sync to this table and cluster appends it first\n`,
-      );
+    const kept = keptLine(appended);
+    if (kept) {
+      io.err(kept);
       return 1;
     }
     return result.ok ? 0 : 1;

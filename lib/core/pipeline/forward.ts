@@ -1,4 +1,4 @@
-import type { PipelineState, SyncJob, SyncJobPorts } from './ports';
+import type { SyncJob, SyncJobPorts } from './ports';
 
 /** Whether a job may apply its commit; when not, why (naming the head and the last applied commit). */
 export type ForwardCheck = { readonly forward: true } | { readonly forward: false; readonly reason: string };
@@ -13,12 +13,11 @@ export type ForwardCheck = { readonly forward: true } | { readonly forward: fals
 export async function checkForward(
   job: SyncJob,
   repo: Pick<SyncJobPorts['repo'], 'branchHead' | 'ancestry'>,
-  state: Pick<PipelineState, 'lastApplied'>,
+  last: string | undefined,
 ): Promise<ForwardCheck> {
   const head = await repo.branchHead(job.ref);
   if (head === job.commit) return { forward: true };
   const notHead = `commit ${job.commit} is not the head of ${job.ref} (${head})`;
-  const last = await state.lastApplied(job.cluster, job.app);
   if (last === undefined)
     return { forward: false, reason: `${notHead}, and no commit has been applied to ${job.app} yet` };
   const ancestry = await repo.ancestry(last, job.commit, job.ref);

@@ -108,14 +108,20 @@ export interface KeptDraft {
   readonly draft: AuditDraft;
 }
 
+export interface LastApplied {
+  readonly commit: string;
+  readonly repo?: string;
+}
+
 /** The pipeline's own items in the state table (pk `CLUSTER#<cluster>`). */
 export interface PipelineState {
-  /** The commit the last sync that reached the cluster applied to the app (sk `APPLIED#<app>`). */
-  lastApplied(cluster: string, app: string): Promise<string | undefined>;
+  /**
+   * The commit the last sync that reached the cluster applied to the app (sk `APPLIED#<app>`), and
+   * the repository it came from (absent in items written before repositories were recorded).
+   */
+  lastApplied(cluster: string, app: string): Promise<LastApplied | undefined>;
   /** Also records the repository the commit came from: the app's name on the cluster is then its. */
   setLastApplied(cluster: string, app: string, commit: string, repo?: string): Promise<void>;
-  /** The repository the app's last applied commit came from (undefined before any, or when not recorded). */
-  appliedFrom?(cluster: string, app: string): Promise<string | undefined>;
   /** Keeps a draft whose append failed (sk `OUTBOX#<app>#…`), to be appended before the app's next job. */
   keep(cluster: string, draft: AuditDraft): Promise<void>;
   /** The app's kept drafts, oldest first. */

@@ -175,7 +175,8 @@ async function attempt(
 ): Promise<Ended> {
   // One app name per cluster: two repositories declaring it would share its inventory and labels,
   // and each one's prune would delete the other's objects.
-  const holder = await ports.state.appliedFrom?.(job.cluster, job.app);
+  const applied = await ports.state.lastApplied(job.cluster, job.app);
+  const holder = applied?.repo;
   if (holder !== undefined && holder !== job.repo)
     return {
       draft: {
@@ -187,7 +188,7 @@ async function attempt(
       },
       status: 'failed',
     };
-  const forward = await checkForward(job, ports.repo, ports.state);
+  const forward = await checkForward(job, ports.repo, applied?.commit);
   if (!forward.forward) {
     // Nothing is read from the commit and nothing touches the cluster.
     return {
