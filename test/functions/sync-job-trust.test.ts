@@ -346,6 +346,7 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
     // The same app name from a second repository: both would share shop's inventory and labels.
     const other = { ...job(head, 'other-repo'), repo: `${url}-fork` };
     expect((await state.lastApplied('prod', 'shop'))?.repo).toBe(url);
+    sandbox.resetStats();
     expect(await run(other)).toEqual({ status: 'failed', outcome: 'refused', auditSeq: expect.any(Number) });
     expect(await latest()).toMatchObject({
       outcome: 'refused',
@@ -355,6 +356,8 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
       ),
     });
     expect(live()).toEqual(before);
+    // Refused before connecting: not one request reached the cluster.
+    expect(sandbox.stats().byVerb).toEqual({});
     expect((await state.lastApplied('prod', 'shop'))?.commit).toBe(head);
   });
 });
