@@ -1,32 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
-import { copyApp } from '../helpers/app-dir';
+import { appDir, cm, copyApp, ns, type SyncJson } from '../helpers/app-dir';
 import { runCli } from '../helpers/cli';
 import { sandboxRequest } from '../helpers/http';
-
-interface SyncJson {
-  changes: { id: string; subject: string; action: string; reason: string | null }[];
-  counts: Record<string, number>;
-  error?: string;
-}
-
-const cm = (name: string, namespace?: string): string =>
-  `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${namespace ? `  namespace: ${namespace}\n` : ''}data:\n  k: v\n`;
-const ns = (name: string): string => `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n`;
-
-/** An app directory whose manifests each call replaces. */
-function appDir(manifests: Record<string, string>): { dir: string; set(next: Record<string, string>): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'plumbline-prune-'));
-  const set = (next: Record<string, string>): void => {
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(dir, { recursive: true });
-    for (const [file, text] of Object.entries(next)) writeFileSync(join(dir, file), text);
-  };
-  set(manifests);
-  return { dir, set };
-}
 
 /** #14 findings 2, 3, 4, 5 and 7: prune deletes only what is provably the app's, and the inventory loses nothing. */
 describe('prune safety (plumbline sync and prune-app against the sandbox)', () => {
