@@ -1,20 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { GitSources } from '../../functions/shared/git';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
-import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
-import {
-  createStateTable,
-  DynamoDbInventoryStore,
-  DynamoDbSyncClaims,
-} from '../../lib/adapters/aws/state-dynamodb';
-import { KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
-import { rendererFor } from '../../lib/adapters/renderers';
-import { JsonFileSecretStore } from '../../lib/adapters/secrets/json-file';
+import { createStateTable } from '../../lib/adapters/aws/state-dynamodb';
 import { runSyncJob, type SyncJobPorts } from '../../lib/core/pipeline';
 import { Redactor } from '../../lib/core/redact';
-import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { localSyncPorts } from '../../lib/local/pipeline/sync-ports';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import {
@@ -80,25 +71,17 @@ describe('runSyncJob prune settings', () => {
     const secretsFile = join(tempDir('secrets'), 'secrets.json');
     writeFileSync(secretsFile, '{}');
     ports = {
-      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
-      repo: await git.reader(url),
-      renderer: (config) => rendererFor(config),
-      render: (renderer, repoRoot, appPath) =>
-        renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
-      connect: async () => {
-        const kc = new k8s.KubeConfig();
-        kc.loadFromString(sandbox.kubeconfig);
-        const http = new KubeHttp(kc);
-        return {
-          cluster: new KubernetesCluster(http),
-          inventory: new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, 'prod'),
-          close: () => http.close(),
-        };
-      },
-      secrets: { store: new JsonFileSecretStore(secretsFile), prefix: 'plumbline/prod/' },
-      audit,
-      state: new DynamoDbPipelineState({ tableName: stateTable, client: dynamo.client() }),
-      publish: async () => {},
+      ...(await localSyncPorts({
+        git,
+        repo: url,
+        dynamodb: dynamo.client(),
+        stateTable,
+        audit,
+        cluster: 'prod',
+        kubeconfig: sandbox.kubeconfig,
+        secretsFile,
+        publish: () => undefined,
+      })),
       remainingMs: () => 600_000,
       reportStatus: async () => {},
     };

@@ -1,21 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as k8s from '@kubernetes/client-node';
 import { GitSources } from '../../functions/shared/git';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
 import { DynamoDbPipelineState } from '../../lib/adapters/aws/pipeline-state';
-import {
-  createStateTable,
-  DynamoDbInventoryStore,
-  DynamoDbSyncClaims,
-} from '../../lib/adapters/aws/state-dynamodb';
-import { KubeHttp, KubernetesCluster } from '../../lib/adapters/kubernetes';
-import { rendererFor } from '../../lib/adapters/renderers';
-import { JsonFileSecretStore } from '../../lib/adapters/secrets/json-file';
+import { createStateTable } from '../../lib/adapters/aws/state-dynamodb';
 import type { AuditStore } from '../../lib/core/audit';
 import { runSyncJob, type SyncJob, type SyncJobPorts } from '../../lib/core/pipeline';
 import { Redactor } from '../../lib/core/redact';
-import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { localSyncPorts } from '../../lib/local/pipeline/sync-ports';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { useDynamoDbLocal } from '../helpers/dynamodb';
 import {
@@ -68,30 +60,23 @@ describe('runSyncJob (only forward, every attempt recorded)', () => {
     const secretsFile = join(tempDir('secrets'), 'secrets.json');
     writeFileSync(secretsFile, '{}');
     return {
-      claims: new DynamoDbSyncClaims({ tableName: stateTable, client: dynamo.client() }),
-      repo: await git.reader(url),
-      renderer: (config) => rendererFor(config),
-      render: (renderer, repoRoot, appPath) =>
-        renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
-      connect: async () => {
-        const kc = new k8s.KubeConfig();
-        kc.loadFromString(sandbox.kubeconfig);
-        const http = new KubeHttp(kc);
-        return {
-          cluster: new KubernetesCluster(http),
-          inventory: new DynamoDbInventoryStore({ tableName: stateTable, client: dynamo.client() }, 'prod'),
-          close: () => http.close(),
-        };
-      },
-      secrets: { store: new JsonFileSecretStore(secretsFile), prefix: 'plumbline/prod/' },
-      audit,
+      ...(await localSyncPorts({
+        git,
+        repo: url,
+        dynamodb: dynamo.client(),
+        stateTable,
+        audit,
+        cluster: 'prod',
+        kubeconfig: sandbox.kubeconfig,
+        secretsFile,
+        publish: () => undefined,
+        warn: (message, attributes) => warnings.push([message, attributes]),
+      })),
       state,
-      publish: async () => undefined,
       remainingMs: () => 600_000,
       reportStatus: async (j, s, description) => {
         statuses.push([j.triggerId, s, description]);
       },
-      warn: (message, attributes) => warnings.push([message, attributes]),
       ...overrides,
     };
   }
