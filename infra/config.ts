@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const CONFIG_FILE = 'plumbline.config.json';
 export const WEBHOOK_PROVIDERS = ['github', 'gitlab', 'bitbucket', 'gitea', 'generic'] as const;
 export type WebhookProviderName = (typeof WEBHOOK_PROVIDERS)[number];
+/** The EKS access policies a cluster's access entry can give in its allowed namespaces (#13). */
+export const CLUSTER_ACCESS_LEVELS = ['view', 'edit', 'admin'] as const;
+export type ClusterAccessLevel = (typeof CLUSTER_ACCESS_LEVELS)[number];
 
 /** A repository the deployment syncs from (#7). */
 export interface RepositoryProps {
@@ -40,6 +43,11 @@ export interface ClusterProps {
   /** The cluster's account when it differs from the deployment's: deploy ClusterAccessStack there. */
   readonly account?: string;
   readonly allowedNamespaces: readonly string[];
+  /**
+   * The EKS access policy in the allowed namespaces: `view`, `edit` (the default) or `admin`
+   * (AmazonEKSViewPolicy, AmazonEKSEditPolicy, AmazonEKSAdminPolicy). Roles and RoleBindings need `admin`.
+   */
+  readonly access?: ClusterAccessLevel;
   /** Whether cluster-scoped kinds (Namespaces, CRDs, ClusterRoles) may be applied. */
   readonly clusterScoped: boolean;
 }
@@ -124,6 +132,7 @@ const cluster = z.strictObject({
   region,
   account: account.optional(),
   allowedNamespaces: z.array(label).min(1, 'must list at least one namespace').max(50),
+  access: z.enum(CLUSTER_ACCESS_LEVELS).default('edit'),
   clusterScoped: z.boolean().default(false),
 });
 
