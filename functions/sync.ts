@@ -25,7 +25,6 @@ import {
   type SyncJobResult,
 } from '../lib/core/pipeline';
 import { Redactor } from '../lib/core/redact';
-import { DEFAULT_RENDER_LIMITS } from '../lib/core/render';
 import type { SecretStore } from '../lib/core/secrets';
 import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/signatures';
 import type { InventoryStore } from '../lib/core/sync';
@@ -143,8 +142,7 @@ export function createSyncHandler(
       claims: d.claims,
       repo: await d.repository(repo.url),
       renderer: (config) => rendererFor(config, { redactor }),
-      render: (renderer, repoRoot, appPath) =>
-        renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
+      render: (renderer, repoRoot, appPath, limits) => renderer.render({ repoRoot, appPath, limits }),
       connect: async (j) => {
         const { http, principal } = await d.connect(cluster, j);
         return {

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type GitCredential, GitSource, staticCredentials } from '../../lib/adapters/git';
-import { DEFAULT_RENDER_LIMITS } from '../../lib/core/render';
+import { discoveryNotes, type GitCredential, GitSource, staticCredentials } from '../../lib/adapters/git';
+import type { RenderLimits } from '../../lib/core/render';
 import { loadRepoConfig, type RepoConfig } from '../../lib/core/repo-config';
 import type { DeployedRepository } from './deployment';
 import { kept } from './memo';
@@ -92,11 +92,17 @@ export class GitSources {
       readCommit: (commit: string) => source.readCommit(commit),
       branchHead: (ref: string) => source.resolve(ref),
       ancestry: (ancestor: string, commit: string, ref: string) => source.ancestry(ancestor, commit, ref),
-      materialize: async (commit: string, paths: readonly string[]) => {
+      materialize: async (commit: string, paths: readonly string[], limits: RenderLimits) => {
         const dir = await mkdtemp(join(tmpdir(), 'plumbline-app-'));
+        const cleanup = () => rm(dir, { recursive: true, force: true });
         const [first, ...rest] = paths;
-        await source.readApp(commit, first ?? '.', dir, DEFAULT_RENDER_LIMITS, rest);
-        return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+        try {
+          const read = await source.readApp(commit, first ?? '.', dir, limits, rest);
+          return { dir, cleanup, notes: discoveryNotes(read.discovered) };
+        } catch (err: unknown) {
+          await cleanup();
+          throw err;
+        }
       },
     };
   }

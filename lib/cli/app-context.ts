@@ -11,10 +11,12 @@ import {
   RENDERER_TYPES,
   type RendererConfig,
   RendererConfigError,
+  type RenderLimits,
   type RenderResult,
 } from '../core/render';
 import type { AllowList, SecretsConfig } from '../core/sync';
 import { UsageError } from './errors';
+import type { CliIo } from './io';
 
 /** Options every app command shares (render takes the first four). */
 export const APP_OPTIONS = {
@@ -32,6 +34,7 @@ export const APP_OPTIONS = {
   release: { type: 'string' },
   values: { type: 'string', multiple: true },
   'kube-version': { type: 'string' },
+  'max-file-bytes': { type: 'string' },
   'secrets-file': { type: 'string' },
   cluster: { type: 'string' },
   repo: { type: 'string' },
@@ -45,6 +48,7 @@ export const RENDER_OPTIONS_HELP = `Renderer options:
   --release NAME        helm release name (default: --app, else the directory's name)
   --values FILE         helm values file inside the repository, relative to the current directory (repeatable)
   --kube-version V      helm --kube-version, e.g. v1.33.0
+  --max-file-bytes N    largest file the app may read (default 8388608; with --repo: maxFileBytes in plumbline.yaml)
   (helm renders into --namespace, default "default")
 
 Source options (instead of PATH):
@@ -67,6 +71,7 @@ export interface AppFlags {
   release?: string;
   values?: string[];
   'kube-version'?: string;
+  'max-file-bytes'?: string;
   'secrets-file'?: string;
   cluster?: string;
   repo?: string;
@@ -89,6 +94,24 @@ export interface RenderInput {
 }
 
 /** The app's manifests from a local PATH, or with --repo from a Git repository and its plumbline.yaml. */
+/** The render limits, with --max-file-bytes (whole bytes, at most the per-app total). */
+function limitsOf(flags: AppFlags): RenderLimits {
+  const raw = flags['max-file-bytes'];
+  if (raw === undefined) return DEFAULT_RENDER_LIMITS;
+  const max = DEFAULT_RENDER_LIMITS.maxTotalBytes;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < 1 || value > max)
+    throw new UsageError(
+      `--max-file-bytes must be a whole number of bytes from 1 to ${max}, not ${JSON.stringify(raw)}`,
+    );
+  return { ...DEFAULT_RENDER_LIMITS, maxFileBytes: value };
+}
+
+/** The render's notes (what it skipped or found on its own) on stderr, one `note:` line each. */
+export function printNotes(io: CliIo, rendered: RenderResult): void {
+  for (const note of rendered.notes ?? []) io.err(`note: ${note}\n`);
+}
+
 export async function renderInput(path: string | undefined, flags: AppFlags): Promise<RenderInput> {
   if (!flags.repo) {
     if (flags.ref || flags['verify-signatures'])
@@ -96,6 +119,10 @@ export async function renderInput(path: string | undefined, flags: AppFlags): Pr
     return { rendered: await renderPath(path, flags) };
   }
   if (path) throw new UsageError('give either PATH or --repo URL, not both');
+  if (flags['max-file-bytes'] !== undefined)
+    throw new UsageError(
+      '--max-file-bytes is for PATH; with --repo the app sets maxFileBytes in plumbline.yaml',
+    );
   const { renderFromRepo } = await import('./repo-source.js');
   const out = await renderFromRepo({
     url: flags.repo,
@@ -198,7 +225,7 @@ export async function renderPath(path: string | undefined, flags: AppFlags): Pro
     if (err instanceof RendererConfigError) throw new UsageError(err.message, { cause: err });
     throw err;
   }
-  return rendererFor(config).render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS });
+  return rendererFor(config).render({ repoRoot, appPath, limits: limitsOf(flags) });
 }
 
 export function allowListOf(flags: AppFlags): AllowList {

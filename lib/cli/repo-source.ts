@@ -1,11 +1,17 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkCommitSignature, GitSource, staticCredentials, verifierFromFiles } from '../adapters/git';
+import {
+  checkCommitSignature,
+  discoveryNotes,
+  GitSource,
+  staticCredentials,
+  verifierFromFiles,
+} from '../adapters/git';
 import { rendererFor } from '../adapters/renderers';
 import { inputsOf } from '../core/fanout';
-import { DEFAULT_RENDER_LIMITS, type RenderResult } from '../core/render';
-import { findApp, loadRepoConfig, type RepoApp } from '../core/repo-config';
+import type { RenderResult } from '../core/render';
+import { findApp, loadRepoConfig, type RepoApp, renderLimitsOf } from '../core/repo-config';
 import { UsageError } from './errors';
 
 export interface RepoRender {
@@ -57,12 +63,11 @@ export async function renderFromRepo(options: {
   const dir = await mkdtemp(join(tmpdir(), 'plumbline-repo-'));
   try {
     const [first, ...rest] = inputsOf(app);
-    await source.readApp(commit, first ?? app.path, dir, DEFAULT_RENDER_LIMITS, rest);
-    const rendered = await rendererFor(app.renderer).render({
-      repoRoot: dir,
-      appPath: app.path,
-      limits: DEFAULT_RENDER_LIMITS,
-    });
+    const limits = renderLimitsOf(app);
+    const read = await source.readApp(commit, first ?? app.path, dir, limits, rest);
+    const result = await rendererFor(app.renderer).render({ repoRoot: dir, appPath: app.path, limits });
+    const notes = [...discoveryNotes(read.discovered), ...(result.notes ?? [])];
+    const rendered = notes.length > 0 ? { ...result, notes } : result;
     return { rendered, commit, app, ...(signer ? { signer } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });

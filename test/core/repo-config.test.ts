@@ -24,7 +24,7 @@ function errorOf(text: string): RepoConfigError {
 }
 
 describe('parseRepoConfig', () => {
-  it('applies the defaults: auto renderer, prune, detect-only, no wait, 5m, no empty render, adopted kept, 50% share', () => {
+  it('applies the defaults: auto renderer, prune, detect-only, no wait, 5m, no empty render, adopted kept, 50% share, 8 MiB files', () => {
     const config = parseRepoConfig(configWith({ path: './apps/web/' }));
     expect(config.apps[0]).toEqual({
       ...APP,
@@ -38,6 +38,7 @@ describe('parseRepoConfig', () => {
       allowEmpty: false,
       pruneAdopted: false,
       pruneShare: 50,
+      maxFileBytes: 8 * 1024 * 1024,
     });
   });
 

@@ -18,6 +18,11 @@ export interface ReadAppResult {
   /** The files written, relative to the repository root (and to `dest`), in walk order. */
   readonly files: string[];
   readonly bytes: number;
+  /**
+   * Paths outside the app's path and `dependsOn` that its kustomizations name (`../base`), found and
+   * written too. A push that changes only them does not reach the app: they belong in `dependsOn`.
+   */
+  readonly discovered?: readonly string[];
 }
 
 /** Files written at once; more would only queue in libuv's thread pool. */

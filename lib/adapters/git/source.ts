@@ -10,6 +10,7 @@ import type { GitCredentials } from './credentials';
 import { changedBetween } from './diff';
 import { GitSourceError, GitTreeError } from './errors';
 import type { HttpStats } from './http';
+import { outsideKustomizeRefs } from './kustomize-refs';
 import { exclusive } from './lock';
 import { Materializer, type ReadAppResult, type ReadLimits } from './materialize';
 import { repoPath } from './paths';
@@ -46,6 +47,9 @@ export interface FetchResult {
  * on first use, incrementally afterwards, and files read straight from the object store at a commit.
  * See docs/adr/0008-git-source.md.
  */
+/** Rounds of kustomize base discovery: a base of a base of a base is as deep as real repositories go. */
+const MAX_DISCOVERY_ROUNDS = 5;
+
 export class GitSource {
   readonly url: string;
   readonly gitdir: string;
@@ -161,7 +165,34 @@ export class GitSource {
     extraPaths: readonly string[] = [],
   ): Promise<ReadAppResult> {
     const tree = await this.treeOf(commit);
-    return new Materializer(this.store, dest, limits).run(tree, [appPath, ...extraPaths]);
+    const materializer = new Materializer(this.store, dest, limits);
+    const roots = [appPath, ...extraPaths];
+    let result = await materializer.run(tree, roots);
+    const discovered: string[] = [];
+    let scanned = 0;
+    // Kustomize bases outside the app (`resources: [../base]`), and theirs in turn, a bounded number of rounds.
+    for (let round = 0; round < MAX_DISCOVERY_ROUNDS; round += 1) {
+      const refs = await outsideKustomizeRefs(dest, result.files.slice(scanned), roots);
+      scanned = result.files.length;
+      const present: string[] = [];
+      for (const ref of refs) if (await this.exists(tree, ref)) present.push(ref);
+      if (present.length === 0) break;
+      roots.push(...present);
+      discovered.push(...present);
+      result = await materializer.run(tree, present);
+    }
+    return discovered.length > 0 ? { ...result, discovered } : result;
+  }
+
+  /** Whether `path` names a file or directory at the tree; the renderer reports what is missing. */
+  private async exists(tree: string, path: string): Promise<boolean> {
+    try {
+      await resolveFrom(this.store, [{ name: '', oid: tree }], repoPath(path), path);
+      return true;
+    } catch (err: unknown) {
+      if (err instanceof GitTreeError) return false;
+      throw err;
+    }
   }
 
   /** One file at a commit (e.g. plumbline.yaml), or undefined when it does not exist. */

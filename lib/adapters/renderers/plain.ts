@@ -1,4 +1,5 @@
-import { findDuplicates, parseManifests } from '../../core/manifests/parse';
+import { configKindReason } from '../../core/manifests/config-kinds';
+import { findDuplicates, parseManifests, type SkipDocument } from '../../core/manifests/parse';
 import type { RenderedManifest, Renderer, RenderInput, RenderResult } from '../../core/render';
 import { RenderError } from './errors';
 import { asRenderError } from './output';
@@ -52,12 +53,21 @@ export class PlainRenderer implements Renderer {
     // Reads overlap (the limits above already bound the bytes); parsing stays in file order.
     const texts = await readAll(tree, selected);
     const manifests: RenderedManifest[] = [];
+    // A Set: the fast parser may give up on a file and the full one read it again.
+    const notes = new Set<string>();
+    const skip: SkipDocument = (value, where) => {
+      const reason = configKindReason(value);
+      if (reason) notes.add(`${where}: skipped ${String(value.apiVersion)} ${String(value.kind)}: ${reason}`);
+      return reason !== undefined;
+    };
     selected.forEach((file, i) => {
-      const loaded = asRenderError(() => parseManifests(texts[i] ?? '', file.path, limits, manifests.length));
+      const loaded = asRenderError(() =>
+        parseManifests(texts[i] ?? '', file.path, limits, manifests.length, { skip }),
+      );
       for (const manifest of loaded) manifests.push(manifest);
     });
     const files = selected.map((f) => f.path);
     asRenderError(() => findDuplicates(manifests));
-    return { renderer: this.name, manifests, files };
+    return { renderer: this.name, manifests, files, ...(notes.size > 0 ? { notes: [...notes] } : {}) };
   }
 }

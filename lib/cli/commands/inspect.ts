@@ -7,6 +7,7 @@ import {
   concurrencyOf,
   connect,
   outputOf,
+  printNotes,
   renderInput,
   secretsOf,
 } from '../app-context';
@@ -54,6 +55,7 @@ async function runInspection(
   const concurrency = concurrencyOf(flags);
   const secrets = secretsOf(flags);
   const input = await renderInput(positionals[0], flags);
+  printNotes(io, input.rendered);
   const ctx = connect(flags, input.appNamespace);
   try {
     const inspection = await inspectApp(input.rendered.manifests, ctx.cluster, ctx.inventory, {

@@ -6,6 +6,7 @@ import {
   type AppFlags,
   appNameOf,
   outputOf,
+  printNotes,
   RENDER_OPTIONS_HELP,
   renderInput,
 } from '../app-context';
@@ -34,6 +35,7 @@ export async function renderCommand(args: string[], io: CliIo): Promise<number> 
   const output = outputOf(values.output, ['yaml', 'json']) ?? 'yaml';
   const flags = values as AppFlags;
   const result = (await renderInput(positionals[0], flags)).rendered;
+  printNotes(io, result);
   let manifests: typeof result.manifests;
   try {
     manifests = labelManifests(result.manifests, appNameOf(positionals[0] ?? '.', flags));

@@ -7,6 +7,7 @@ import {
   concurrencyOf,
   connect,
   outputOf,
+  printNotes,
   renderInput,
   secretsOf,
 } from '../app-context';
@@ -79,6 +80,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
   const timeoutMs = parseDuration(values.timeout ?? '5m');
   const secrets = secretsOf(flags);
   const input = await renderInput(positionals[0], flags);
+  printNotes(io, input.rendered);
   const rendered = input.rendered;
   const ctx = connect(flags, input.appNamespace);
   const total = rendered.manifests.length;

@@ -139,8 +139,19 @@ function isList(value: Obj): boolean {
   return typeof kind === 'string' && kind.endsWith('List') && Array.isArray(value.items);
 }
 
-function expand(value: unknown, file: string, document: number, counter: Counter, limits: ParseLimits) {
+/** Decides, before validation, to leave a document out (returns true); it may note why. */
+export type SkipDocument = (value: Obj, where: string) => boolean;
+
+function expand(
+  value: unknown,
+  file: string,
+  document: number,
+  counter: Counter,
+  limits: ParseLimits,
+  skip?: SkipDocument,
+) {
   const where = at(file, document);
+  if (isObj(value) && !isList(value) && skip?.(value, where)) return [];
   if (!isObj(value) || !isList(value)) return [toKubeObject(value, where)];
   const { items } = value;
   if (!Array.isArray(items)) {
@@ -151,13 +162,15 @@ function expand(value: unknown, file: string, document: number, counter: Counter
   if (counter.documents > limits.maxDocuments) {
     throw new ManifestError(`${where}: more than ${limits.maxDocuments} documents (maxDocuments)`);
   }
-  return items.map((item: unknown, i) => {
-    const itemWhere = `${file} (document ${document}, items[${i}])`;
-    if (isObj(item) && isList(item)) {
-      throw new ManifestError(`${itemWhere}: a List inside a List is not supported`);
-    }
-    return toKubeObject(item, itemWhere);
-  });
+  return items
+    .map((item: unknown, i) => {
+      const itemWhere = `${file} (document ${document}, items[${i}])`;
+      if (isObj(item) && isList(item)) {
+        throw new ManifestError(`${itemWhere}: a List inside a List is not supported`);
+      }
+      return isObj(item) && skip?.(item, itemWhere) ? undefined : toKubeObject(item, itemWhere);
+    })
+    .filter((object) => object !== undefined);
 }
 
 /**
@@ -175,12 +188,13 @@ export function parseManifests(
   file: string,
   limits: ParseLimits,
   documentOffset = 0,
-  options: { readonly fast?: boolean } = {},
+  options: { readonly fast?: boolean; readonly skip?: SkipDocument } = {},
 ): RenderedManifest[] {
+  const { skip } = options;
   const fast = options.fast === false ? undefined : fastDocuments(text);
   if (fast) {
     try {
-      return fromFastDocuments(fast, file, limits, documentOffset);
+      return fromFastDocuments(fast, file, limits, documentOffset, skip);
     } catch (err: unknown) {
       // Refusals come from the full parser, so their wording and document numbers never depend on the path.
       if (!(err instanceof ManifestError)) throw err;
@@ -196,7 +210,7 @@ export function parseManifests(
     document += 1;
     const value = toValue(doc, lines, limits, at(file, document));
     if (value === null || value === undefined) continue;
-    for (const object of expand(value, file, document, counter, limits)) {
+    for (const object of expand(value, file, document, counter, limits, skip)) {
       manifests.push({ object, source: { file, document } });
     }
   }
@@ -228,6 +242,7 @@ function fromFastDocuments(
   file: string,
   limits: ParseLimits,
   documentOffset: number,
+  skip: SkipDocument | undefined,
 ): RenderedManifest[] {
   const counter: Counter = { documents: documentOffset };
   const manifests: RenderedManifest[] = [];
@@ -241,7 +256,7 @@ function fromFastDocuments(
     }
     const value = detached(raw, 1, limits.maxDepth, at(file, document));
     if (value === null || value === undefined) return;
-    for (const object of expand(value, file, document, counter, limits))
+    for (const object of expand(value, file, document, counter, limits, skip))
       manifests.push({ object, source: { file, document } });
   });
   return manifests;

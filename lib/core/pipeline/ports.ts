@@ -1,5 +1,5 @@
 import type { AuditDraft, AuditStore } from '../audit';
-import type { Renderer, RendererConfig, RenderResult } from '../render';
+import type { Renderer, RendererConfig, RenderLimits, RenderResult } from '../render';
 import type { SignatureVerifier } from '../signatures';
 import type { SecretsConfig } from '../sync';
 import type { ClusterPort, InventoryStore } from '../sync/ports';
@@ -52,10 +52,16 @@ export interface SyncJobPorts {
     materialize(
       commit: string,
       paths: readonly string[],
-    ): Promise<{ readonly dir: string; cleanup(): Promise<void> }>;
+      limits: RenderLimits,
+    ): Promise<{ readonly dir: string; cleanup(): Promise<void>; readonly notes?: readonly string[] }>;
   };
   readonly renderer: (config: RendererConfig) => Renderer;
-  readonly render: (renderer: Renderer, repoRoot: string, appPath: string) => Promise<RenderResult>;
+  readonly render: (
+    renderer: Renderer,
+    repoRoot: string,
+    appPath: string,
+    limits: RenderLimits,
+  ) => Promise<RenderResult>;
   /** The cluster's API and the app's inventory, for the job's commit and app (session names carry them). */
   readonly connect: (job: SyncJob) => Promise<ClusterConnection>;
   readonly secrets: SecretsConfig;

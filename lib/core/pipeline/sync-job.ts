@@ -4,7 +4,7 @@ import { isPermanent } from '../errors';
 import { inputsOf } from '../fanout';
 import type { Redactor } from '../redact';
 import type { RenderResult } from '../render';
-import { findApp, loadRepoConfig, type RepoApp } from '../repo-config';
+import { findApp, loadRepoConfig, type RepoApp, renderLimitsOf } from '../repo-config';
 import { commitAuthor, enforceSignaturePolicy, SignatureError } from '../signatures';
 import { countChanges, detectDrift, inspectApp, PolicyError, syncApp } from '../sync';
 import { commitStatusOf, MAX_STATUS_DESCRIPTION } from './commit-status';
@@ -214,9 +214,13 @@ async function attempt(
     );
     if (app.cluster !== job.cluster)
       throw new JobConfigError(`app ${app.name} targets cluster ${app.cluster}, not ${job.cluster}`);
-    const tree = await ports.repo.materialize(job.commit, inputsOf(app));
+    const limits = renderLimitsOf(app);
+    const tree = await ports.repo.materialize(job.commit, inputsOf(app), limits);
     cleanup = tree.cleanup;
-    rendered = await ports.render(ports.renderer(app.renderer), tree.dir, app.path);
+    rendered = await ports.render(ports.renderer(app.renderer), tree.dir, app.path, limits);
+    const notes = [...(tree.notes ?? []), ...(rendered.notes ?? [])];
+    if (notes.length > 0)
+      ports.warn?.('the render left something out or read more', { app: app.name, notes });
   } catch (err: unknown) {
     await cleanup?.();
     throw err;

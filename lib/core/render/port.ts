@@ -19,7 +19,8 @@ export interface RenderLimits {
 }
 
 export const DEFAULT_RENDER_LIMITS: RenderLimits = {
-  maxFileBytes: 2 * 1024 * 1024,
+  // Real bundles are large: argo-rollouts' install.yaml is 3 MB, kube-prometheus-stack's CRDs near 4 MB.
+  maxFileBytes: 8 * 1024 * 1024,
   maxTotalBytes: 50 * 1024 * 1024,
   maxDocuments: 10_000,
   maxAliasCount: 100,
@@ -52,6 +53,8 @@ export interface RenderResult {
   manifests: RenderedManifest[];
   /** The files read, relative to the repository root, in the order read. */
   files: string[];
+  /** What the render left out or found on its own, one line each, for the user to see (`note: …`). */
+  notes?: string[];
 }
 
 /** Turns an app directory into manifests: plain YAML, kustomize and helm adapters implement it. */

@@ -3,6 +3,7 @@
 import * as z from 'zod';
 import { RendererConfigError } from '../render/errors';
 import { parseRendererConfig, type RendererConfig } from '../render/options';
+import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../render/port';
 import { type Checked, checkCluster, checkDnsLabel, checkDuration, checkRepoPath } from './fields';
 
 /** One app of plumbline.yaml, validated, with defaults applied. */
@@ -30,6 +31,8 @@ export interface RepoApp {
   readonly pruneAdopted: boolean;
   /** The largest share of the app's inventory, in percent, one sync may prune without --force-prune (default 50). */
   readonly pruneShare: number;
+  /** Largest file the app may read, in bytes (default 8 MiB; at most the per-app total, 50 MiB). */
+  readonly maxFileBytes: number;
   /** As written (default `5m`). */
   readonly timeout: string;
   readonly timeoutSeconds: number;
@@ -56,6 +59,7 @@ export const APP_FIELDS = [
   'allowEmpty',
   'pruneAdopted',
   'pruneShare',
+  'maxFileBytes',
 ] as const;
 
 const MAX_APPS = 10_000;
@@ -86,6 +90,12 @@ const appSchema = z
     allowEmpty: z.boolean().default(false),
     pruneAdopted: z.boolean().default(false),
     pruneShare: z.number().int().min(1).max(100).default(50),
+    maxFileBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(DEFAULT_RENDER_LIMITS.maxTotalBytes)
+      .default(DEFAULT_RENDER_LIMITS.maxFileBytes),
   })
   .transform((raw, ctx): RepoApp => {
     const timeout = checkDuration(raw.timeout);
@@ -117,6 +127,7 @@ const appSchema = z
       allowEmpty: raw.allowEmpty,
       pruneAdopted: raw.pruneAdopted,
       pruneShare: raw.pruneShare,
+      maxFileBytes: raw.maxFileBytes,
     };
   });
 
@@ -156,4 +167,9 @@ function rendererOf(
       message: err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message,
     };
   }
+}
+
+/** The render limits of one app: the defaults, with its own per-file limit. */
+export function renderLimitsOf(app: Pick<RepoApp, 'maxFileBytes'>): RenderLimits {
+  return { ...DEFAULT_RENDER_LIMITS, maxFileBytes: app.maxFileBytes };
 }

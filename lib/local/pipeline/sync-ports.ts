@@ -8,7 +8,6 @@ import { KubeHttp, KubernetesCluster } from '../../adapters/kubernetes';
 import { rendererFor } from '../../adapters/renderers';
 import { JsonFileSecretStore } from '../../adapters/secrets/json-file';
 import type { SyncJobPorts } from '../../core/pipeline';
-import { DEFAULT_RENDER_LIMITS } from '../../core/render';
 
 export interface LocalPortsOptions {
   readonly git: GitSources;
@@ -33,8 +32,7 @@ export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts
     claims: new DynamoDbSyncClaims(table),
     repo: await o.git.reader(o.repo),
     renderer: (config) => rendererFor(config),
-    render: (renderer, repoRoot, appPath) =>
-      renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
+    render: (renderer, repoRoot, appPath, limits) => renderer.render({ repoRoot, appPath, limits }),
     connect: async () => {
       const kc = new k8s.KubeConfig();
       kc.loadFromString(o.kubeconfig);
