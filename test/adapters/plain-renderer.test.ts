@@ -221,7 +221,7 @@ describe('PlainRenderer on hostile trees', () => {
     const path = await write(join(repo, 'apps', 'web', 'huge.yaml'), '');
     await truncate(path, 3 * 1024 ** 3);
     expect((await renderError(repo, 'apps/web')).message).toBe(
-      'apps/web/huge.yaml is 3221225472 bytes, over the 2097152-byte limit (maxFileBytes)',
+      'apps/web/huge.yaml is 3221225472 bytes, over the 8388608-byte limit (maxFileBytes)',
     );
   });
 
