@@ -5,6 +5,7 @@ import * as k8s from '@kubernetes/client-node';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
 import { JsonFileSecretStore } from '../adapters/secrets/json-file';
+import type { IgnoreRule } from '../core/drift';
 import {
   DEFAULT_RENDER_LIMITS,
   parseRendererConfig,
@@ -89,6 +90,7 @@ export interface RenderInput {
     readonly allowEmpty: boolean;
     readonly pruneAdopted: boolean;
     readonly pruneShare: number;
+    readonly ignoreDifferences: readonly IgnoreRule[];
   };
   readonly signer?: string;
 }
@@ -138,6 +140,7 @@ export async function renderInput(path: string | undefined, flags: AppFlags): Pr
       allowEmpty: out.app.allowEmpty,
       pruneAdopted: out.app.pruneAdopted,
       pruneShare: out.app.pruneShare,
+      ignoreDifferences: out.app.ignoreDifferences,
     },
     ...(out.signer ? { signer: out.signer } : {}),
   };

@@ -64,6 +64,7 @@ async function runInspection(
       allow: allowListOf(flags),
       concurrency,
       ...(secrets ? { secrets } : {}),
+      ...(input.appSettings ? { ignoreDifferences: input.appSettings.ignoreDifferences } : {}),
     });
     return report(inspection, ctx.app, output === 'json', values);
   } finally {

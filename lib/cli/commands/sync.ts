@@ -108,7 +108,12 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
         allowEmpty: values['allow-empty'] === true || input.appSettings?.allowEmpty === true,
         pruneAdopted: values['prune-adopted'] === true || input.appSettings?.pruneAdopted === true,
         forcePrune: values['force-prune'] === true,
-        ...(input.appSettings ? { pruneShare: input.appSettings.pruneShare / 100 } : {}),
+        ...(input.appSettings
+          ? {
+              pruneShare: input.appSettings.pruneShare / 100,
+              ignoreDifferences: input.appSettings.ignoreDifferences,
+            }
+          : {}),
         ...(audit ? { contentHashKey: audit.contentHashKey } : {}),
         timeoutMs,
         ...(progress ? { onProgress: (done: number) => io.err(`\r  applied ${done}/${total}`) } : {}),

@@ -242,6 +242,7 @@ async function attempt(
         allow,
         concurrency: 16,
         secrets: ports.secrets,
+        ignoreDifferences: app.ignoreDifferences,
       });
       const changes = driftChanges(detectDrift(app.name, inspection));
       return {
@@ -270,6 +271,7 @@ async function attempt(
         allowEmpty: app.allowEmpty,
         pruneAdopted: app.pruneAdopted,
         pruneShare: app.pruneShare / 100,
+        ignoreDifferences: app.ignoreDifferences,
         dryRun: false,
         force: true,
         concurrency: 16,

@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop what plumbline.yaml does not use (zod's locales and JSON
 // Schema support): 370 KB less in each Lambda bundle (#7).
 import * as z from 'zod';
+import { type IgnoreRule, pointerProblem } from '../drift/ignore';
 import { RendererConfigError } from '../render/errors';
 import { parseRendererConfig, type RendererConfig } from '../render/options';
 import { DEFAULT_RENDER_LIMITS, type RenderLimits } from '../render/port';
@@ -31,6 +32,8 @@ export interface RepoApp {
   readonly pruneAdopted: boolean;
   /** The largest share of the app's inventory, in percent, one sync may prune without --force-prune (default 50). */
   readonly pruneShare: number;
+  /** Fields left at their live values: not drift, not a change, never applied over (Argo CD's spelling). */
+  readonly ignoreDifferences: readonly IgnoreRule[];
   /** Largest file the app may read, in bytes (default 8 MiB; at most the per-app total, 50 MiB). */
   readonly maxFileBytes: number;
   /** As written (default `5m`). */
@@ -60,10 +63,50 @@ export const APP_FIELDS = [
   'pruneAdopted',
   'pruneShare',
   'maxFileBytes',
+  'ignoreDifferences',
 ] as const;
 
 const MAX_APPS = 10_000;
 const MAX_DEPENDS_ON = 100;
+
+const MAX_IGNORE_RULES = 100;
+const MAX_IGNORE_FIELDS = 50;
+
+const pointer = z.string().transform((value, ctx) => {
+  const problem = pointerProblem(value);
+  if (problem)
+    ctx.issues.push({ code: 'custom', message: `${JSON.stringify(value)} ${problem}`, input: value });
+  return value;
+});
+
+/** Argo CD's ignoreDifferences entry; its jq paths are refused by name rather than as an unknown field. */
+const ignoreRuleSchema = z
+  .strictObject({
+    group: z.string().max(253).optional(),
+    kind: z.string().min(1).max(253),
+    name: z.string().min(1).max(253).optional(),
+    namespace: z.string().min(1).max(63).optional(),
+    jsonPointers: z.array(pointer).min(1).max(MAX_IGNORE_FIELDS).optional(),
+    managedFieldsManagers: z.array(z.string().min(1).max(128)).min(1).max(MAX_IGNORE_FIELDS).optional(),
+    jqPathExpressions: z.unknown().optional(),
+  })
+  .transform((raw, ctx): IgnoreRule => {
+    if (raw.jqPathExpressions !== undefined)
+      ctx.issues.push({
+        code: 'custom',
+        message: 'jqPathExpressions are not supported: name the fields with jsonPointers',
+        input: raw.jqPathExpressions,
+        path: ['jqPathExpressions'],
+      });
+    if (raw.jsonPointers === undefined && raw.managedFieldsManagers === undefined)
+      ctx.issues.push({
+        code: 'custom',
+        message: 'names no field: give jsonPointers or managedFieldsManagers',
+        input: raw,
+      });
+    const { jqPathExpressions: _jq, ...rule } = raw;
+    return rule;
+  });
 
 function checked<T>(check: (value: string) => Checked<T>) {
   return z.string().transform((value, ctx): T => {
@@ -90,6 +133,7 @@ const appSchema = z
     allowEmpty: z.boolean().default(false),
     pruneAdopted: z.boolean().default(false),
     pruneShare: z.number().int().min(1).max(100).default(50),
+    ignoreDifferences: z.array(ignoreRuleSchema).max(MAX_IGNORE_RULES).default([]),
     maxFileBytes: z
       .number()
       .int()
@@ -128,6 +172,7 @@ const appSchema = z
       pruneAdopted: raw.pruneAdopted,
       pruneShare: raw.pruneShare,
       maxFileBytes: raw.maxFileBytes,
+      ignoreDifferences: raw.ignoreDifferences,
     };
   });
 

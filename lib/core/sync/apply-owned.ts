@@ -1,3 +1,4 @@
+import { type IgnoreRule, withIgnoredFromLive } from '../drift';
 import { appFieldManager, FIELD_MANAGER, type KubeObject, subjectOf } from '../manifests';
 import { type ApplyContext, applyObject, isUnchanged } from './apply-object';
 import type { Change } from './changeset';
@@ -8,6 +9,8 @@ import { ClusterApiError, type ResourceInfo } from './ports';
 
 export interface AppApplyContext extends Omit<ApplyContext, 'fieldManager'> {
   readonly app: string;
+  /** The app's ignore rules: the fields they name are applied with their live values. */
+  readonly ignore?: readonly IgnoreRule[];
 }
 
 /** Reads of an object whose migration patch found it changed since it was read. */
@@ -23,11 +26,12 @@ export const MIGRATED_REASON = `field manager moved from ${FIELD_MANAGER} to the
  */
 export async function applyAsApp(
   ctx: AppApplyContext,
-  d: DesiredObject,
+  rendered: DesiredObject,
   resource: ResourceInfo,
   live: KubeObject | undefined,
   foreign: KubeObject | undefined,
 ): Promise<Change> {
+  const d = { ...rendered, object: withIgnoredFromLive(rendered.object, live ?? foreign, ctx.ignore) };
   const base = { id: d.id, subject: subjectOf(d.id) };
   const refused = (object: KubeObject | undefined): Change | undefined => {
     const owner = object && ownerOf(object);

@@ -1,4 +1,5 @@
 import { type ContentHashKey, contentHashes } from '../audit/content-hash';
+import type { IgnoreRule } from '../drift';
 import { activeLease, type Inventory } from '../inventory';
 import { formatId, groupOf, type ObjectId, parseId, subjectOf } from '../manifests';
 import { applyBatches } from '../order';
@@ -48,6 +49,8 @@ export interface SyncOptions {
   readonly pruneShare?: number;
   /** Prune past pruneShare. */
   readonly forcePrune?: boolean;
+  /** Fields to leave at their live values: not drift, not a change, never applied over (ignore.ts). */
+  readonly ignoreDifferences?: readonly IgnoreRule[];
 }
 
 export interface SecretsConfig {
@@ -336,6 +339,7 @@ async function runSync(
     sleep,
     replaceTimeoutMs: 60_000,
     createdSince: lease.since,
+    ...(options.ignoreDifferences ? { ignore: options.ignoreDifferences } : {}),
   };
   const preApplied = new Map<string, Change>();
   if (!options.dryRun && (added.length > 0 || deletes)) {

@@ -1,4 +1,10 @@
-import { compareDeclared, type FieldDiff, ownedFieldsMissing } from '../drift';
+import {
+  compareDeclared,
+  type FieldDiff,
+  type IgnoreRule,
+  ownedFieldsMissing,
+  withIgnoredFromLive,
+} from '../drift';
 import { formatId, idOf, type KubeObject, type ObjectId, subjectOf } from '../manifests';
 import { Redactor, redactDiffs, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
@@ -22,6 +28,8 @@ export interface Inspection {
   /** Inventory ids the app adopted: prune keeps them unless told (prune-plan.ts). */
   readonly adopted?: ReadonlySet<string>;
   readonly redactor: Redactor;
+  /** The app's ignore rules: drift and diff compare the fields they name as live (ignore.ts). */
+  readonly ignore?: readonly IgnoreRule[];
 }
 
 /**
@@ -32,7 +40,11 @@ export async function inspectApp(
   manifests: readonly RenderedManifest[],
   cluster: ClusterPort,
   inventory: InventoryStore,
-  options: DesiredOptions & { readonly concurrency: number; readonly secrets?: SecretsConfig },
+  options: DesiredOptions & {
+    readonly concurrency: number;
+    readonly secrets?: SecretsConfig;
+    readonly ignoreDifferences?: readonly IgnoreRule[];
+  },
 ): Promise<Inspection> {
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
@@ -59,17 +71,32 @@ export async function inspectApp(
   const live = await LiveState.read(cluster, listTargets(entries), options.app, options.concurrency);
   // The same reads as a sync's, so drift, diff and a dry run agree on objects other apps own.
   const foreign = await ForeignObjects.read(cluster, desiredEntries, live, options.app, options.concurrency);
-  return { app: options.app, desired, live, foreign, previous, adopted, redactor };
+  const ignore = options.ignoreDifferences;
+  return {
+    app: options.app,
+    desired,
+    live,
+    foreign,
+    previous,
+    adopted,
+    redactor,
+    ...(ignore ? { ignore } : {}),
+  };
 }
 
 /** The object the app would apply over (its own, else another app's), and why a sync would refuse it. */
-function target(inspection: Inspection, d: DesiredObject): { live?: KubeObject; refusal?: string } {
-  const own = inspection.live.get(d.id);
-  if (own) return { live: own };
-  const foreign = inspection.foreign.get(d.id);
-  if (!foreign) return {};
+function target(
+  inspection: Inspection,
+  rendered: DesiredObject,
+): { d: DesiredObject; live?: KubeObject; refusal?: string } {
+  const own = inspection.live.get(rendered.id);
+  const foreign = own ? undefined : inspection.foreign.get(rendered.id);
+  const live = own ?? foreign;
+  // Compared as a sync would apply it: ignored fields at their live values.
+  const d = { ...rendered, object: withIgnoredFromLive(rendered.object, live, inspection.ignore) };
+  if (!foreign) return live ? { d, live } : { d };
   const refusal = ownershipRefusal(d.object, foreign, inspection.app);
-  return refusal === undefined ? { live: foreign } : { live: foreign, refusal };
+  return refusal === undefined ? { d, live } : { d, live, refusal };
 }
 
 export interface DriftEntry {
@@ -94,8 +121,8 @@ export interface DriftReport {
 export function detectDrift(app: string, inspection: Inspection): DriftReport {
   const drifted: DriftEntry[] = [];
   const previous = idSet(inspection.previous);
-  for (const d of inspection.desired) {
-    const { live, refusal } = target(inspection, d);
+  for (const rendered of inspection.desired) {
+    const { d, live, refusal } = target(inspection, rendered);
     const base = { id: formatId(d.id), subject: subjectOf(d.id), ...(refusal ? { refusal } : {}) };
     if (finishedByTtl(d, live, previous)) continue;
     if (!live) {
@@ -132,8 +159,8 @@ export interface DiffEntry {
 export function planDiff(inspection: Inspection, prune: boolean): DiffEntry[] {
   const out: DiffEntry[] = [];
   const previous = idSet(inspection.previous);
-  for (const d of inspection.desired) {
-    const { live, refusal } = target(inspection, d);
+  for (const rendered of inspection.desired) {
+    const { d, live, refusal } = target(inspection, rendered);
     const base = { id: formatId(d.id), subject: subjectOf(d.id) };
     if (finishedByTtl(d, live, previous)) continue;
     if (!live) {

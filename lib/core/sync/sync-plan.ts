@@ -3,6 +3,8 @@
  * (docs/adr/0016): which inventory ids prune may look at, the state of the inventory after pending
  * ids are resolved, the prune decisions, the new ids, and whether another run's lease stops it.
  */
+
+import { type IgnoreRule, withIgnoredFromLive } from '../drift';
 import {
   EMPTY_INVENTORY,
   type Inventory,
@@ -55,6 +57,7 @@ export interface PlanOptions {
   readonly pruneAdopted?: boolean;
   readonly pruneShare?: number;
   readonly forcePrune?: boolean;
+  readonly ignoreDifferences?: readonly IgnoreRule[];
 }
 
 /**
@@ -107,7 +110,13 @@ export function planInventory(
       deletes ||
       waiting ||
       desired.some(
-        (d) => !finishedByTtl(d, live(d.id), inInventory) && !isUnchanged(d.object, live(d.id), options.app),
+        (d) =>
+          !finishedByTtl(d, live(d.id), inInventory) &&
+          !isUnchanged(
+            withIgnoredFromLive(d.object, live(d.id), options.ignoreDifferences),
+            live(d.id),
+            options.app,
+          ),
       );
     if (writes)
       throw new InventoryBusyError(
