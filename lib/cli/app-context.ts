@@ -274,6 +274,10 @@ export function connect(flags: AppFlags, appNamespace?: string): ClusterContext 
       throw new UsageError(`context "${flags.context}" is not in ${file}`);
     kc.setCurrentContext(flags.context);
   }
+  if (!kc.getCurrentCluster())
+    throw new UsageError(
+      `kubeconfig ${file} has no current cluster: set its current-context, or pass --context NAME`,
+    );
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace;
   const http = new KubeHttp(kc);
   const cluster = new KubernetesCluster(http);

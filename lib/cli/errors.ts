@@ -1,5 +1,8 @@
+import { PlumblineError } from '../core/errors';
 /** Bad usage or bad input: exit code 2 with a one-line `error: …`. */
-export class UsageError extends Error {
+export class UsageError extends PlumblineError {
+  readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'UsageError';

@@ -1,7 +1,9 @@
+import { PlumblineError } from '../core/errors';
 import { diffCommand, driftCommand } from './commands/inspect';
 import { renderCommand } from './commands/render';
 import { syncCommand } from './commands/sync';
 import { UsageError } from './errors';
+import { capturingIo, flagErrorLine } from './flag-errors';
 import { type CliIo, processIo } from './io';
 
 const VERSION = '0.1.0';
@@ -42,19 +44,6 @@ const COMMANDS: Record<string, Command> = {
   eks: async (args, io) => (await import('./commands/eks.js')).eksCommand(args, io),
 };
 
-/** Errors that mean bad input (exit 2): the manifests, the policy or the command line. */
-const INPUT_ERRORS = new Set([
-  'UsageError',
-  'ManifestError',
-  'RenderError',
-  'PolicyError',
-  'DesiredStateError',
-  'InvalidSyncWaveError',
-  'SecretResolutionError',
-  'RepoConfigError',
-  'UnknownAppError',
-]);
-
 /** Runs the CLI and returns the exit code; never throws. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [command, ...rest] = argv;
@@ -71,13 +60,20 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (run) return await run(rest, io);
     throw new UsageError(`unknown command '${command}'; run 'plumbline --help'`);
   } catch (err: unknown) {
-    io.err(`error: ${oneLine(err)}\n`);
+    const run = COMMANDS[command];
+    const help = async () => {
+      const capture = capturingIo();
+      await run?.(['--help'], capture.io);
+      return capture.text();
+    };
+    const flagLine = run ? await flagErrorLine(err, command, help).catch(() => undefined) : undefined;
+    io.err(`error: ${flagLine ?? oneLine(err)}\n`);
     return isUsage(err) ? 2 : 1;
   }
 }
 
 function isUsage(err: unknown): boolean {
-  if (err instanceof Error && INPUT_ERRORS.has(err.name)) return true;
+  if (err instanceof PlumblineError && err.badInput) return true;
   // node:util parseArgs reports unknown or malformed options with these codes.
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');

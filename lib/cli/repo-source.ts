@@ -42,8 +42,15 @@ export async function renderFromRepo(options: {
   } catch {
     throw new UsageError(`--repo "${options.url}" is not a URL`);
   }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--repo must be an https:// (or http://) URL, not ${url.protocol}`);
   if (url.username || url.password)
     throw new UsageError('--repo must not carry credentials; set PLUMBLINE_GIT_TOKEN');
+  // Key files are read before the first request: a mistake in them is the command line's.
+  const verifier =
+    options.verifySignatures && options.verifySignatures.length > 0
+      ? await verifierFromFiles(options.verifySignatures)
+      : undefined;
   const token = process.env.PLUMBLINE_GIT_TOKEN;
   const source = new GitSource({
     url: options.url,
@@ -52,10 +59,7 @@ export async function renderFromRepo(options: {
   });
   const { commit } = await source.fetch(options.ref ?? 'main');
   let signer: string | undefined;
-  if (options.verifySignatures && options.verifySignatures.length > 0) {
-    const verifier = await verifierFromFiles(options.verifySignatures);
-    signer = (await checkCommitSignature(source, commit, 'head', verifier))?.fingerprint;
-  }
+  if (verifier) signer = (await checkCommitSignature(source, commit, 'head', verifier))?.fingerprint;
   const app = findApp(
     await loadRepoConfig((c, path, max) => source.readFile(c, path, max), commit),
     options.app,

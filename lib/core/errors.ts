@@ -7,6 +7,11 @@
 export abstract class PlumblineError extends Error {
   /** True when the same input may succeed later (a throttled API, a network blip); false when it never will. */
   abstract readonly retryable: boolean;
+  /**
+   * True when the input is at fault (manifests, plumbline.yaml, policy, the command line): the CLI
+   * exits 2, as for a usage error, and says so in one line.
+   */
+  readonly badInput: boolean = false;
 }
 
 /** Whether a caught value is a failure that no retry can cure. */

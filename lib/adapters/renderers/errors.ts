@@ -4,6 +4,7 @@ import { oneLine } from '../../core/manifests/errors';
 /** An app that cannot be rendered; one line, naming the path relative to the repository root. */
 export class RenderError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(oneLine(message), options);
     this.name = 'RenderError';

@@ -16,6 +16,7 @@ export function oneLine(text: string): string {
 /** A manifest that cannot be loaded; the message names the file and the 1-based document. */
 export class ManifestError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(oneLine(message), options);
     this.name = 'ManifestError';

@@ -5,6 +5,7 @@ import { PlumblineError } from '../errors';
 /** The `plumbline.dev/sync-wave` annotation of an object is not an integer. */
 export class InvalidSyncWaveError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   readonly subject: string;
   readonly value: unknown;
 

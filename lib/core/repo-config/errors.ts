@@ -15,6 +15,7 @@ export interface RepoConfigIssue {
  */
 export class RepoConfigError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   readonly file: string;
   readonly issues: readonly RepoConfigIssue[];
 
@@ -29,6 +30,7 @@ export class RepoConfigError extends PlumblineError {
 /** `--app NAME` names no app of plumbline.yaml. */
 export class UnknownAppError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   readonly app: string;
 
   constructor(file: string, app: string, known: readonly string[]) {

@@ -19,7 +19,9 @@ export class SignatureError extends PlumblineError {
 }
 
 /** Trusted keys that cannot be used: an unreadable key file or allowed_signers line, or none at all. */
-export class SignatureConfigError extends Error {
+export class SignatureConfigError extends PlumblineError {
+  readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(oneLine(message), options);
     this.name = 'SignatureConfigError';

@@ -3,6 +3,7 @@ import { PlumblineError } from '../errors';
 /** The desired state breaks the allow-list: refused before any request reaches the cluster. */
 export class PolicyError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'PolicyError';
@@ -12,6 +13,7 @@ export class PolicyError extends PlumblineError {
 /** The desired state cannot be built (unknown kind, duplicate object, bad label). */
 export class DesiredStateError extends PlumblineError {
   readonly retryable = false;
+  override readonly badInput = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'DesiredStateError';
