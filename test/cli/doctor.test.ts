@@ -23,9 +23,9 @@ import { eksToken } from '../../lib/adapters/aws/eks-token';
 import { DOCTOR_HELP, doctorCommand } from '../../lib/cli/commands/doctor';
 import { namespaceReader } from '../../lib/cli/doctor/namespaces';
 import type { DoctorPorts } from '../../lib/cli/doctor/ports';
-import type { DoctorRow } from '../../lib/cli/doctor/rows';
+import { type DoctorRow, formatRows } from '../../lib/cli/doctor/rows';
 import { runDoctor } from '../../lib/cli/doctor/run';
-import type { DeployedStack } from '../../lib/cli/doctor/stack-reader';
+import { type DeployedStack, StackReadError } from '../../lib/cli/doctor/stack-reader';
 import { type Sandbox, startSandbox } from '../../lib/local/sandbox';
 import { runCli } from '../helpers/cli';
 import { tempDir } from '../helpers/git';
@@ -228,6 +228,30 @@ describe('plumbline doctor', () => {
       expect(row(rows, 'webhook secret').status).toBe('skip');
       expect(row(rows, 'cluster prod: access entry')).toMatchObject({ status: 'skip' });
       expect(rows.some((r) => r.status === 'fail')).toBe(false);
+      expect(formatRows(rows)).toContain(
+        '– stack Plumbline (eu-west-1): not yet deployed\n    then: npx cdk deploy --all\n',
+      );
+      expect(formatRows(rows)).toMatch(/\n7 ✓, 0 ✗, 3 not checked\n$/);
+    });
+
+    it('fails when DescribeStacks is refused, and then judges a missing access entry a ✗', async () => {
+      eks.on(DescribeAccessEntryCommand).rejects(notFound());
+      const rows = await runDoctor(
+        { config: parsePlumblineConfig(rawConfig()), configFile: 'plumbline.config.json', region: REGION },
+        {
+          ...ports(),
+          stacks: {
+            describe: async () => {
+              throw new StackReadError('DescribeStacks Plumbline in eu-west-1: AccessDenied: no', false);
+            },
+          },
+        },
+      );
+      expect(row(rows, 'stack Plumbline (eu-west-1)')).toMatchObject({
+        status: 'fail',
+        fix: 'allow cloudformation:DescribeStacks to this principal',
+      });
+      expect(row(rows, 'cluster prod: access entry').status).toBe('fail');
     });
 
     it('fails a rolled-back stack with the commands that clear it', async () => {

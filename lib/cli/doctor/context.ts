@@ -13,6 +13,8 @@ export interface DoctorContext {
   readonly caller: { readonly account: string; readonly arn: string; readonly partition: string };
   /** The main stack as CloudFormation describes it; undefined before `cdk deploy`. */
   readonly stack: DeployedStack | undefined;
+  /** DescribeStacks failed: whether the stack exists is unknown, so nothing is judged "not yet deployed". */
+  readonly stackUnknown?: boolean;
 }
 
 /** An aws CLI command line for a fix, in the region and profile doctor used. */

@@ -61,7 +61,7 @@ export async function runDoctor(options: DoctorOptions, ports: DoctorPorts): Pro
           'allow cloudformation:DescribeStacks to this principal',
         ),
       );
-      return [...rows, ...(await clusterRows({ ...base, stack: undefined }, again))];
+      return [...rows, ...(await clusterRows({ ...base, stack: undefined, stackUnknown: true }, again))];
     }
     const ctx: DoctorContext = { ...base, stack };
     rows.push(...stackRows(ctx), await webhookSecretRow(ctx), ...(await gitCredentialRows(ctx)));
@@ -102,7 +102,8 @@ async function accessStack(
 ): Promise<{ yes: boolean; command: string }> {
   const env = ctx.config.env;
   const remote = !!env && (account !== env.account || c.region !== env.region);
-  if (!remote) return { yes: ctx.stack !== undefined, command: 'npx cdk deploy --all' };
+  if (!remote)
+    return { yes: ctx.stack !== undefined || ctx.stackUnknown === true, command: 'npx cdk deploy --all' };
   const name = `${ctx.config.stackName}-access-${c.name}`;
   const deployed = await ctx.ports.stacks.describe(name, c.region).then(
     (s) => s !== undefined,
