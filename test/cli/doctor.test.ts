@@ -213,6 +213,21 @@ describe('plumbline doctor', () => {
         },
       ]);
     });
+
+    it('fails credentials of an account that holds no part of the deployment', async () => {
+      sts
+        .on(GetCallerIdentityCommand)
+        .resolves({ Account: '555555555555', Arn: 'arn:aws:iam::555555555555:user/bob' });
+      const rows = await doctor();
+      expect(rows).toEqual([
+        {
+          status: 'fail',
+          check: 'AWS credentials',
+          detail: `arn:aws:iam::555555555555:user/bob is in account 555555555555, which holds no part of this deployment (${ACCOUNT})`,
+          fix: `plumbline doctor --config plumbline.config.json --profile <a profile of account ${ACCOUNT}>`,
+        },
+      ]);
+    });
   });
 
   describe('the stack', () => {
