@@ -38,22 +38,23 @@ export async function runDoctor(options: DoctorOptions, ports: DoctorPorts): Pro
     );
     return rows;
   }
+  const again = (account: string) =>
+    `plumbline doctor --config ${options.configFile} --profile <a profile of account ${account}>`;
   // Credentials of an account that holds no part of the deployment would leave only – rows and exit 0.
   const accounts = new Set([
     config.env?.account ?? caller.account,
     ...config.clusters.map((c) => c.account ?? config.env?.account ?? caller.account),
   ]);
   if (!accounts.has(caller.account)) {
-    const list = [...accounts].join(', ');
-    rows[0] = fail(
-      'AWS credentials',
-      `${caller.arn} is in account ${caller.account}, which holds no part of this deployment (${list})`,
-      `plumbline doctor --config ${options.configFile} --profile <a profile of account ${[...accounts][0]}>`,
-    );
-    return rows;
+    const list = [...accounts];
+    return [
+      fail(
+        'AWS credentials',
+        `${caller.arn} is in account ${caller.account}, which holds no part of this deployment (${list.join(', ')})`,
+        again(list[0] ?? ''),
+      ),
+    ];
   }
-  const again = (account: string) =>
-    `plumbline doctor --config ${options.configFile} --profile <a profile of account ${account}>`;
   const mainAccount = config.env?.account ?? caller.account;
   let stack: DeployedStack | undefined;
   const base = { ...options, ports, caller };
