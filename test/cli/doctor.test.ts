@@ -521,6 +521,16 @@ describe('plumbline doctor', () => {
       );
     });
 
+    it('fails a principal the cluster knows but does not let read namespaces, with the associate command only', async () => {
+      sandbox.faults.add({ verb: 'get', path: '^/api/v1/namespaces/shop$', status: 403, times: 1 });
+      const r = row(await doctor(), 'cluster prod: namespaces');
+      expect(r.status).toBe('fail');
+      expect(r.detail).toMatch(/^HTTP 403 reading namespace shop as arn:aws:iam::123456789012:role\/Admin/);
+      expect(r.fix).toBe(
+        `aws eks associate-access-policy --cluster-name prod --principal-arn arn:aws:iam::${ACCOUNT}:role/Admin --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster --region eu-west-1`,
+      );
+    });
+
     it('fails an unreachable public endpoint', async () => {
       eks.on(DescribeClusterCommand).resolves({ cluster: liveCluster({ endpoint: 'https://127.0.0.1:1' }) });
       const r = row(await doctor(), 'cluster prod: namespaces');

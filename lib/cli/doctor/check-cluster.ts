@@ -146,14 +146,21 @@ export async function namespacesRow(
       );
     }
     const me = principalOf(ctx.caller.arn);
+    const associate = awsCli(
+      ctx,
+      `eks associate-access-policy --cluster-name ${c.name} --principal-arn ${me} --policy-arn arn:${ctx.caller.partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster`,
+      c.region,
+    );
+    // 401: the cluster does not know this principal (no access entry); 403: it does, without read access.
+    const create = awsCli(
+      ctx,
+      `eks create-access-entry --cluster-name ${c.name} --principal-arn ${me}`,
+      c.region,
+    );
     return fail(
       check,
       `HTTP ${answer.status} reading namespace ${ns} as ${me}: ${answer.message}`,
-      `${awsCli(ctx, `eks create-access-entry --cluster-name ${c.name} --principal-arn ${me}`, c.region)} && ${awsCli(
-        ctx,
-        `eks associate-access-policy --cluster-name ${c.name} --principal-arn ${me} --policy-arn arn:${ctx.caller.partition}:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster`,
-        c.region,
-      )}`,
+      answer.status === 401 ? `${create} && ${associate}` : associate,
     );
   }
   if (missing.length === 0) return ok(check, `${c.allowedNamespaces.join(', ')} exist`);
