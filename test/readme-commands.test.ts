@@ -33,6 +33,8 @@ const PUSH = 'quick start: push to npm start';
 const AUDIT = 'the audit trail';
 const SANDBOX = 'the sandbox cluster';
 const BENCH = 'benchmarks';
+const GUIDE = 'deploy guide';
+const NEEDS_AWS = 'needs an AWS account and credentials';
 
 const COVERAGE: Record<string, Coverage> = {
   // Quick start
@@ -91,6 +93,50 @@ const COVERAGE: Record<string, Coverage> = {
     reason: 'reads the secret cdk deploy creates: needs an AWS account',
   },
   'plumbline audit query --cluster <name> --table <AuditTableName>': { run: AUDIT },
+  // Deploying to AWS: the deploy guide
+  'aws iam create-policy --policy-name plumbline-deployer --policy-document file://deployer-policy.json': {
+    reason: `creates an IAM policy: ${NEEDS_AWS}`,
+  },
+  'aws iam attach-role-policy --role-name <your role> --policy-arn arn:aws:iam::<ACCOUNT>:policy/plumbline-deployer':
+    { reason: `attaches an IAM policy: ${NEEDS_AWS}` },
+  'aws eks create-access-entry --cluster-name prod --principal-arn arn:aws:iam::<ACCOUNT>:role/<your role> --region eu-west-1':
+    {
+      reason: `changes an EKS cluster: ${NEEDS_AWS} (doctor names the same command: test/cli/doctor.test.ts)`,
+    },
+  'aws eks associate-access-policy --cluster-name prod --principal-arn arn:aws:iam::<ACCOUNT>:role/<your role> --policy-arn arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster --region eu-west-1':
+    { reason: `changes an EKS cluster: ${NEEDS_AWS}` },
+  'npx cdk bootstrap aws://<ACCOUNT>/eu-west-1': { reason: `deploys the CDK bootstrap stack: ${NEEDS_AWS}` },
+  'npx cdk bootstrap aws://<CLUSTER_ACCOUNT>/<CLUSTER_REGION> --profile <that account>': {
+    reason: `deploys the CDK bootstrap stack in a second account: ${NEEDS_AWS}`,
+  },
+  'aws secretsmanager create-secret --name plumbline-git-token --secret-string \'{"token":"<git token>"}\' --region eu-west-1':
+    { reason: `creates a secret: ${NEEDS_AWS} (doctor names the same command: test/cli/doctor.test.ts)` },
+  'aws secretsmanager create-secret --name plumbline/prod/db --secret-string \'{"password":"<value>"}\' --region eu-west-1':
+    { reason: `creates a secret: ${NEEDS_AWS}` },
+  'npx cdk synth --quiet': { test: 'test/infra/synth.test.ts', evidence: [/\['synth', '--quiet'/] },
+  'npx plumbline doctor --config plumbline.config.json': { run: GUIDE },
+  'npx cdk deploy --all': {
+    // What deploy would deploy, synthesized offline: the main stack here, the access stacks in readme-cdk.
+    test: 'test/infra/synth.test.ts',
+    evidence: [/\['synth', '--quiet'/, /Plumbline\.template\.json/],
+  },
+  'aws sns list-subscriptions --query "Subscriptions[?Endpoint==\'<you@example.com>\'].SubscriptionArn" --output text --region eu-west-1':
+    { reason: `lists the subscriptions of a deployed stack's alarm topic: ${NEEDS_AWS}` },
+  "gh api repos/<owner>/<repo>/hooks -f name=web -f 'config[url]=<WebhookUrl with github>' -f 'config[content_type]=json' -f 'config[secret]=<webhook secret>' -f 'events[]=push'":
+    { reason: 'creates a webhook on a GitHub repository: needs GitHub credentials and a deployed stack' },
+  "curl --fail -X POST -H 'PRIVATE-TOKEN: <gitlab token>' 'https://gitlab.com/api/v4/projects/<project id>/hooks' --data-urlencode 'url=<WebhookUrl with gitlab>' --data-urlencode 'token=<webhook secret>' --data 'push_events=true'":
+    { reason: 'creates a webhook on a GitLab project: needs GitLab credentials and a deployed stack' },
+  'npx plumbline audit query --cluster prod --table <AuditTableName> --since 1h --region eu-west-1': {
+    same: 'plumbline audit query --cluster <name> --table <AuditTableName>',
+  },
+  'npx cdk destroy --all': { reason: `deletes the deployed stacks: ${NEEDS_AWS}` },
+  'aws dynamodb update-table --table-name <AuditTableName> --no-deletion-protection-enabled --region eu-west-1':
+    {
+      reason: `changes the deployed audit table: ${NEEDS_AWS}`,
+    },
+  'aws dynamodb delete-table --table-name <AuditTableName> --region eu-west-1': {
+    reason: `deletes the deployed audit table: ${NEEDS_AWS}`,
+  },
   // The audit trail
   'plumbline audit init --table plumbline-audit': { run: AUDIT },
   'plumbline audit query --cluster prod --app web --since 24h': { run: AUDIT },
@@ -576,6 +622,18 @@ describe('README commands', () => {
       .split('\n')
       .filter((line) => line.trim().split(/\s+/)[1] === pid || line.includes(`-port ${dynamoPort}`));
     expect(left).toEqual([]);
+  });
+
+  it(`${GUIDE}: plumbline doctor from the built CLI, without AWS credentials, names the fix`, async () => {
+    await benchRun; // its build makes the mirror's dist/
+    // The example config, from the checkout; no env in it, so the region comes from AWS_REGION.
+    const doctor = await sh(GUIDE, 'npx plumbline doctor --config plumbline.config.json', {
+      subst: { 'plumbline.config.json': join(ROOT, 'plumbline.config.json') },
+      env: { AWS_REGION: 'eu-west-1' },
+    });
+    expect({ code: doctor.code, stderr: doctor.stderr }).toEqual({ code: 1, stderr: '' });
+    expect(doctor.stdout).toMatch(/^✗ AWS credentials: .+\n {4}fix: aws configure, or pass --profile\n/);
+    expect(doctor.stdout).toMatch(/\n0 ✓, 1 ✗, 0 not checked\n$/);
   });
 
   it('ran every command mapped to a run', () => {
