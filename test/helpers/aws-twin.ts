@@ -25,6 +25,8 @@ export interface AwsTwin {
   readonly clusters: Map<string, { endpoint: string; caCert: string }>;
   /** Secret values by ARN or name. */
   readonly secrets: Map<string, string>;
+  /** S3 objects (path-style, versioned, never overwritten: as under Object Lock) by `bucket/key`. */
+  readonly objects: Map<string, { body: Buffer; versionId: string; lastModified: string }>;
   stop(): Promise<void>;
 }
 
@@ -63,6 +65,7 @@ export async function startAwsTwin(options: { account?: string; region?: string 
     sessions: new Map(),
     clusters: new Map(),
     secrets: new Map(),
+    objects: new Map(),
   };
   const macKey = (keyId: string): Buffer => {
     let key = macKeys.get(keyId);
@@ -178,6 +181,21 @@ export async function startAwsTwin(options: { account?: string; region?: string 
         send(res, 200, 'application/json', JSON.stringify(describeCluster(decodeURIComponent(eks[1]!))));
         return;
       }
+      if (req.method === 'PUT' || req.method === 'GET') {
+        try {
+          s3(req, res, Buffer.concat(chunks));
+        } catch (err: unknown) {
+          // S3 answers errors in XML.
+          const e = err instanceof TwinError ? err : new TwinError(500, 'InternalError', String(err));
+          send(
+            res,
+            e.status,
+            'application/xml',
+            `<Error><Code>${e.type}</Code><Message>${e.message}</Message></Error>`,
+          );
+        }
+        return;
+      }
       const form = new URLSearchParams(body);
       if (req.method === 'POST' && form.get('Action') === 'AssumeRole') {
         twin.calls.push('sts.AssumeRole');
@@ -196,6 +214,68 @@ export async function startAwsTwin(options: { account?: string; region?: string 
     }
   }
 
+  /** PutObject (If-None-Match: *), ListObjectVersions and GetObject, path-style: the audit checkpoints. */
+  function s3(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://twin');
+    const [, bucket = '', ...rest] = url.pathname.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    if (req.method === 'PUT' && key) {
+      twin.calls.push('s3.PutObject');
+      const id = `${bucket}/${key}`;
+      if (req.headers['if-none-match'] === '*' && twin.objects.has(id))
+        throw new TwinError(
+          412,
+          'PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+        );
+      const encoded = String(req.headers['content-encoding'] ?? '').includes('aws-chunked');
+      const object = {
+        body: encoded ? dechunk(raw) : raw,
+        versionId: randomUUID(),
+        lastModified: new Date().toISOString(),
+      };
+      twin.objects.set(id, object);
+      res.writeHead(200, {
+        etag: `"${createHash('md5').update(object.body).digest('hex')}"`,
+        'x-amz-version-id': object.versionId,
+      });
+      res.end();
+      return;
+    }
+    if (req.method === 'GET' && !key && url.searchParams.has('versions')) {
+      twin.calls.push('s3.ListObjectVersions');
+      const prefix = url.searchParams.get('prefix') ?? '';
+      const versions = [...twin.objects.entries()]
+        .filter(([id]) => id.startsWith(`${bucket}/${prefix}`))
+        .map(([id, o]) => {
+          const k = id.slice(bucket.length + 1);
+          return `<Version><Key>${k}</Key><VersionId>${o.versionId}</VersionId><IsLatest>true</IsLatest><LastModified>${o.lastModified}</LastModified><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Version>`;
+        });
+      send(
+        res,
+        200,
+        'application/xml',
+        `<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${bucket}</Name><Prefix>${prefix}</Prefix><IsTruncated>false</IsTruncated>${versions.join('')}</ListVersionsResult>`,
+      );
+      return;
+    }
+    if (req.method === 'GET' && key) {
+      twin.calls.push('s3.GetObject');
+      const object = twin.objects.get(`${bucket}/${key}`);
+      const version = url.searchParams.get('versionId');
+      if (!object || (version && version !== object.versionId))
+        throw new TwinError(404, 'NoSuchKey', 'The specified key does not exist.');
+      res.writeHead(200, { 'content-type': 'application/json', 'x-amz-version-id': object.versionId });
+      res.end(object.body);
+      return;
+    }
+    throw new TwinError(
+      400,
+      'UnknownOperationException',
+      `the twin does not answer ${req.method} ${req.url}`,
+    );
+  }
+
   const server: Server = createServer((req, res) => void handle(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -212,6 +292,19 @@ export async function startAwsTwin(options: { account?: string; region?: string 
 
 function hmac(key: Buffer, messageBase64: string): string {
   return createHmac('sha256', key).update(Buffer.from(messageBase64, 'base64')).digest('base64');
+}
+
+/** The payload of an `aws-chunked` body: `<hex size>[;ext]\r\n<data>\r\n` … up to the 0 chunk (trailers dropped). */
+function dechunk(raw: Buffer): Buffer {
+  const parts: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    const eol = raw.indexOf('\r\n', at);
+    const size = Number.parseInt(raw.subarray(at, eol).toString('latin1').split(';')[0]!, 16);
+    if (!(size > 0)) return Buffer.concat(parts);
+    parts.push(raw.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
 }
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {

@@ -3,8 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import type { SyncMessage } from '../../functions/shared/queue';
+import { parseS3Url, S3CheckpointStore } from '../../lib/adapters/aws/audit-checkpoints-s3';
 import { DynamoDbAuditStore } from '../../lib/adapters/aws/audit-dynamodb';
 import { KmsAuditMac } from '../../lib/adapters/aws/audit-kms-mac';
 import { type AuditRecord, verifyTrail } from '../../lib/core/audit';
@@ -327,5 +329,19 @@ describe('shipped Lambda bundles (cdk.out)', () => {
       .map((m) => JSON.parse(m.MessageBody) as SyncMessage);
     expect(sent.map((m) => m.app).sort()).toEqual(['web-openpgp', 'web-plain', 'web-ssh']);
     expect(sent.every((m) => m.trigger === 'schedule')).toBe(true);
+    // It checkpoints the chain head into the bucket: the trail verifies against that checkpoint.
+    expect(twin.calls).toContain('s3.PutObject');
+    const checkpoints = new S3CheckpointStore({
+      ...parseS3Url(fns.reconcile.environment.AUDIT_CHECKPOINTS!)!,
+      client: new S3Client({ endpoint: twin.url, region: twin.region, forcePathStyle: true }),
+    });
+    const refs = await checkpoints.list(CLUSTER);
+    const trail = await verifyTrail({
+      cluster: CLUSTER,
+      records: auditStore().scan(CLUSTER),
+      mac: auditMac(),
+      checkpoints: { refs, read: (ref) => checkpoints.read(ref) },
+    });
+    expect(trail).toMatchObject({ ok: true, checkpoint: { seq: trail.head?.seq } });
   }, 120_000);
 });
