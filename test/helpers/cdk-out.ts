@@ -1,15 +1,16 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { finished } from './process';
 import { ROOT } from './shipped';
 
-const exec = promisify(execFile);
+/** Synth bundles three functions with esbuild: seconds alone, minutes on a machine shared with other work. */
+export const SYNTH_TIMEOUT_MS = 480_000;
 
 export interface CfnResource {
   readonly Type: string;
@@ -26,8 +27,10 @@ export async function cdkSynth(config: string, out: string): Promise<Template> {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env))
     if (!k.startsWith('AWS_') && !k.startsWith('CDK_')) env[k] = v;
-  await exec(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--output', out], {
+  // Its own process group: on a timeout the CLI and the app it runs (node scripts/cdk-app.mjs) both end.
+  const child = spawn(join(ROOT, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet', '--output', out], {
     cwd: ROOT,
+    detached: true,
     env: {
       ...env,
       PLUMBLINE_CONFIG: config,
@@ -37,8 +40,13 @@ export async function cdkSynth(config: string, out: string): Promise<Template> {
       HTTPS_PROXY: 'http://127.0.0.1:9',
       HTTP_PROXY: 'http://127.0.0.1:9',
     },
-    timeout: 240_000,
   });
+  const timer = setTimeout(() => {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  }, SYNTH_TIMEOUT_MS);
+  const done = await finished(child).finally(() => clearTimeout(timer));
+  if (done.code !== 0)
+    throw new Error(`cdk synth exited ${done.code}: ${done.stderr.trim().split('\n').slice(-5).join('\n')}`);
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
     artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
   };

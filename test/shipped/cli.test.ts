@@ -32,18 +32,20 @@ describe('shipped CLI (bin/plumbline.cjs + dist/)', () => {
   let gpg: GpgKey;
   let otherGpg: GpgKey;
   let ssh: SshKey;
+  let otherSsh: SshKey;
   const urls: Record<string, string> = {};
   const files: Record<string, string> = {};
 
   beforeAll(async () => {
-    [bin, git, gpg, otherGpg, ssh] = await Promise.all([
+    [bin, git, gpg, otherGpg, ssh, otherSsh] = await Promise.all([
       buildShippedCli(),
       startGitFixture(),
       makeGpgKey(),
       makeGpgKey('Mallory <mallory@example.com>'),
       makeSshKey('ed25519'),
+      makeSshKey('ed25519'),
     ]);
-    const signers = { plain: undefined, openpgp: gpg, ssh, wrong: otherGpg };
+    const signers = { plain: undefined, openpgp: gpg, ssh, wrong: otherGpg, 'wrong-ssh': otherSsh };
     for (const [name, signer] of Object.entries(signers)) {
       urls[name] = await git.bare(name);
       const work = await makeWorkRepo(urls[name]!);
@@ -92,11 +94,17 @@ describe('shipped CLI (bin/plumbline.cjs + dist/)', () => {
     expect(run.stdout).toContain('name: web-config');
   });
 
-  it('refuses a commit signed by a key KEYS.asc does not hold, and renders nothing', async () => {
-    const run = await render('wrong', '--verify-signatures', `openpgp:${files.openpgp}`);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: .*[0-9a-f]{7}/);
-    expect(run.stderr).not.toMatch(/filename|import\.meta|Received undefined/);
-    expect(run.stdout).toBe('');
-  });
+  it.each([
+    ['wrong', 'openpgp'],
+    ['wrong-ssh', 'ssh'],
+  ] as const)(
+    'refuses the %s repository, signed by a key %s trust does not hold, and renders nothing',
+    async (repo, kind) => {
+      const run = await render(repo, '--verify-signatures', `${kind}:${files[kind]}`);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: .*[0-9a-f]{7}/);
+      expect(run.stderr).not.toMatch(/filename|import\.meta|Received undefined/);
+      expect(run.stdout).toBe('');
+    },
+  );
 });

@@ -149,7 +149,7 @@ describe('shipped Lambda bundles (cdk.out)', () => {
     twin.secrets.set(fns.webhook.environment.WEBHOOK_SECRET_ARN!, WEBHOOK_SECRET);
     twin.secrets.set(fns.sync.environment.AUDIT_HMAC_SECRET_ARN!, 'shipped-audit-hmac-key-0123456789');
     twin.clusters.set(CLUSTER, { endpoint: eksFront.url, caCert: eksFront.caCert });
-  }, 400_000);
+  }, 600_000);
 
   afterAll(async () => {
     await eksFront?.stop();
