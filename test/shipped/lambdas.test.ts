@@ -106,13 +106,16 @@ describe('shipped Lambda bundles (cdk.out)', () => {
     caFile = join(work, 'git-ca.pem');
     writeFileSync(caFile, gitFront.caCert);
     Object.assign(signers, { plain: undefined, openpgp: gpg, ssh });
-    for (const kind of KINDS) {
-      await git.bare(kind);
-      urls[kind] = `${gitFront.url}/${kind}.git`;
-      works[kind] = await makeWorkRepo(git.url(kind));
-      await commitFiles(works[kind], files(kind, '1'), `first ${kind}`, signers[kind]);
-      await push(works[kind]);
-    }
+    for (const kind of KINDS) urls[kind] = `${gitFront.url}/${kind}.git`;
+    // The repositories are filled while cdk synth runs: it needs their URLs only.
+    const repositories = (async () => {
+      for (const kind of KINDS) {
+        await git.bare(kind);
+        works[kind] = await makeWorkRepo(git.url(kind));
+        await commitFiles(works[kind], files(kind, '1'), `first ${kind}`, signers[kind]);
+        await push(works[kind]);
+      }
+    })();
     const keys = join(work, 'KEYS.asc');
     writeFileSync(keys, gpg.publicKey);
     const signersFile = join(work, 'allowed_signers');
@@ -137,7 +140,7 @@ describe('shipped Lambda bundles (cdk.out)', () => {
       }),
     );
     const out = join(work, 'cdk.out');
-    template = await cdkSynth(config, out);
+    [template] = await Promise.all([cdkSynth(config, out), repositories]);
     const names: LocalNames = { account: twin.account, region: twin.region, sqsEndpoint: twin.url };
     const byEntry = (id: string) => {
       const fn = shippedFunctions(template, out, names).find((f) => f.logicalId.includes(id));
