@@ -5,6 +5,8 @@ import type { BuildOptions } from 'esbuild';
 export type FunctionName = 'webhook' | 'sync' | 'reconcile';
 export const FUNCTION_NAMES: readonly FunctionName[] = ['webhook', 'sync', 'reconcile'];
 
+const IMPORT_META_URL = '__plumbline_import_meta_url';
+
 /** What NodejsFunction passes to esbuild; bench/lambda.ts builds with the same settings (#7). */
 export const BUNDLE = {
   target: 'node22',
@@ -13,6 +15,10 @@ export const BUNDLE = {
   keepNames: true,
   // The SDK is bundled at the version we test with, not the runtime's; ws's native add-ons are optional.
   externalModules: ['bufferutil', 'utf-8-validate'],
+  // An ESM dependency bundled into CJS (openpgp.js calls createRequire(import.meta.url)) finds
+  // import.meta.url undefined: it becomes the bundle's own file URL, as scripts/build.mjs does for the CLI.
+  define: { 'import.meta.url': IMPORT_META_URL },
+  banner: `var ${IMPORT_META_URL}=require('node:url').pathToFileURL(__filename).href;`,
 } as const;
 
 /**
@@ -67,6 +73,8 @@ export function esbuildOptions(name: FunctionName, root: string, outfile: string
     minify: BUNDLE.minify,
     sourcemap: BUNDLE.sourceMap,
     keepNames: BUNDLE.keepNames,
+    define: BUNDLE.define,
+    banner: { js: BUNDLE.banner },
     external: [...BUNDLE.externalModules, ...(LAZY_MODULES[name] ?? []).map((m) => m.name)],
     logLevel: 'warning',
   };

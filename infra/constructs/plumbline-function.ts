@@ -79,7 +79,8 @@ export class PlumblineFunction extends Construct {
         sourceMap: BUNDLE.sourceMap,
         keepNames: BUNDLE.keepNames,
         externalModules: [...BUNDLE.externalModules, ...(LAZY_MODULES[props.name] ?? []).map((m) => m.name)],
-        define: { ...this.define },
+        define: { ...BUNDLE.define, ...this.define },
+        banner: BUNDLE.banner,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
