@@ -20,9 +20,20 @@ export function nameProblems(rt: ResourceType, name: string): string | undefined
     return undefined;
   }
   if (rt.plural === 'customresourcedefinitions') return undefined;
+  if (rt.group === 'rbac.authorization.k8s.io') return pathSegmentProblem(name);
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
     return `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')`;
   }
+  return undefined;
+}
+
+/**
+ * RBAC objects take any name that can be one URL path segment (ValidatePathSegmentName), so
+ * `system:aggregate-to-edit` and cert-manager's `cert-manager-controller-issuers:...` are valid.
+ */
+function pathSegmentProblem(name: string): string | undefined {
+  if (name === '.' || name === '..') return `may not be '${name}'`;
+  for (const part of ['/', '%']) if (name.includes(part)) return `may not contain '${part}'`;
   return undefined;
 }
 
