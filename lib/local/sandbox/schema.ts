@@ -47,6 +47,11 @@ const BUILTIN_LISTS: Record<string, ListType> = {
   ownerReferences: { type: 'map', keys: ['uid'] },
   topologySpreadConstraints: { type: 'map', keys: ['topologyKey', 'whenUnsatisfiable'] },
   finalizers: SET,
+  // admissionregistration: webhooks and CEL match conditions are list-maps keyed by name, so an
+  // out-of-band caBundle patch owns one field of one webhook, not the whole list.
+  webhooks: byName,
+  matchConditions: byName,
+  validationActions: SET,
 };
 
 function everyItemHas(items: readonly unknown[], key: string): boolean {
