@@ -90,6 +90,13 @@ export function validateObject(rt: ResourceType, object: Obj): void {
           causes.push({ field: `metadata.annotations.${key}`, message: 'must be a string' });
       }
   }
+  if (isObj(annotations) && annotationBytes(annotations) > MAX_ANNOTATION_BYTES)
+    // What refuses a client-side apply of a large CRD: its last-applied-configuration annotation.
+    causes.push({
+      field: 'metadata.annotations',
+      message: `Too long: must have at most ${MAX_ANNOTATION_BYTES} bytes`,
+      type: 'FieldValueTooLong',
+    });
   const size = dataSize(rt, object);
   if (size > MAX_DATA_BYTES)
     causes.push({
@@ -98,6 +105,16 @@ export function validateObject(rt: ResourceType, object: Obj): void {
       type: 'FieldValueTooLong',
     });
   if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
+
+/** All annotations of one object together, keys and values (ValidateAnnotationsSize). */
+const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+function annotationBytes(annotations: Obj): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(annotations))
+    total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  return total;
 }
 
 /** What one ConfigMap or Secret may hold: keys and values of `data` and `binaryData` together. */
