@@ -174,6 +174,23 @@ describe('sandbox fidelity gaps', () => {
       expect(out).toMatch(/^replicationcontrollers\s+rc\s+v1\s+true\s+ReplicationController$/m);
     });
 
+    it('lists their PATCH operations in the OpenAPI v3 kubectl reads', async () => {
+      const paths = async (gv: string): Promise<string[]> =>
+        Object.keys((JSON.parse(await ok(['get', '--raw', `/openapi/v3/${gv}`])) as { paths: object }).paths);
+      expect(await paths('apis/admissionregistration.k8s.io/v1')).toEqual(
+        expect.arrayContaining([
+          '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/{name}',
+          '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/{name}',
+        ]),
+      );
+      expect(await paths('api/v1')).toEqual(
+        expect.arrayContaining([
+          '/api/v1/persistentvolumes/{name}',
+          '/api/v1/namespaces/{namespace}/replicationcontrollers/{name}',
+        ]),
+      );
+    });
+
     it('applies them client-side (validated against the OpenAPI) and reports their status', async () => {
       const out = await ok(['apply', '-f', '-'], manifests);
       expect(out).toContain('validatingadmissionpolicy.admissionregistration.k8s.io/replica-limit created');
