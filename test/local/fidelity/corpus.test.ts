@@ -129,7 +129,7 @@ describe('fidelity corpus', () => {
       expect(again.stdout).toMatch(
         /: 0 created, 0 configured, \d+ unchanged, 0 deleted, 0 skipped, 0 failed/,
       );
-        expect(writes() - before).toBe(0);
+      expect(writes() - before).toBe(0);
       expect(await runCli(['drift', ...args])).toMatchObject({
         code: 0,
         stdout: `app corpus-${item}: 0 drifted, 0 orphan(s)\n`,
