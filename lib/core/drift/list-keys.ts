@@ -15,6 +15,8 @@ const BY_FIELD: ReadonlyMap<string, string> = new Map([
   ['resourceClaims', 'name'],
   ['volumeMounts', 'mountPath'],
   ['conditions', 'type'],
+  ['webhooks', 'name'],
+  ['matchConditions', 'name'],
 ]);
 
 /**

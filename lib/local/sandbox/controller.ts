@@ -1,3 +1,5 @@
+import { aggregateClusterRoles } from './aggregation';
+import { persistentVolumeStatus, replicationControllerStatus, serviceStatus } from './controller-status';
 import type { ApiCore } from './core';
 import { isObj, metaOf, nowIso, str } from './objects';
 import { removeOrMark } from './operations/delete';
@@ -16,6 +18,9 @@ const WORKLOADS = new Set([
   'batch/jobs',
   '/pods',
   '/persistentvolumeclaims',
+  '/persistentvolumes',
+  '/replicationcontrollers',
+  '/services',
 ]);
 
 type StatusFn = (object: Obj, failing: boolean, previous: Obj) => Obj;
@@ -172,6 +177,9 @@ const STATUS: Record<string, StatusFn> = {
     startTime: str(prev.startTime) ?? nowIso(),
   }),
   '/persistentvolumeclaims': () => ({ phase: 'Bound' }),
+  '/persistentvolumes': persistentVolumeStatus,
+  '/replicationcontrollers': replicationControllerStatus,
+  '/services': serviceStatus,
 };
 
 /** Whether two statuses are equal once timestamps are ignored: a recomputed status like that causes no write. */
@@ -212,6 +220,9 @@ export class SandboxController {
   }
 
   private onEvent(event: StoreEvent): void {
+    // Any change to a ClusterRole can change what an aggregated one holds.
+    if (event.resource === 'rbac.authorization.k8s.io/clusterroles')
+      this.later('clusterrole-aggregation', () => aggregateClusterRoles(this.core));
     if (event.type === 'DELETED') return;
     const meta = metaOf(event.object);
     if (event.resource === '/namespaces' && meta.deletionTimestamp) {

@@ -85,7 +85,7 @@ export class ApiCore {
     next = { ...next, metadata: meta };
     if (rt.plural === 'customresourcedefinitions' && rt.group === 'apiextensions.k8s.io') {
       const types = crdResourceTypes(next);
-      next = { ...next, status: crdStatus(next, nowIso()) };
+      next = { ...next, status: crdStatus(next, nowIso(), old?.status) };
       if (!options.dryRun) this.registerCrd(str(meta.name) ?? '', types, old);
     }
     if (options.dryRun) return next;

@@ -63,16 +63,25 @@ export function crdResourceTypes(crd: Obj): ResourceType[] {
     }));
 }
 
-/** The status the apiextensions controller reports once names are accepted: Established at once. */
-export function crdStatus(crd: Obj, now: string): Obj {
+/**
+ * The status the apiextensions controller reports once names are accepted: Established at once.
+ * A condition already True keeps its lastTransitionTime (`previous` is the stored status), so an
+ * unchanged CRD re-applied, or diffed with a dry run, shows no change.
+ */
+export function crdStatus(crd: Obj, now: string, previous?: unknown): Obj {
   const spec = isObj(crd.spec) ? crd.spec : {};
   const names = isObj(spec.names) ? spec.names : {};
   const versions = Array.isArray(spec.versions) ? spec.versions.filter(isObj) : [];
   const storage = versions.find((v) => v.storage === true);
+  const before = isObj(previous) && Array.isArray(previous.conditions) ? previous.conditions : [];
+  const since = (type: string): string => {
+    const old = before.find((c) => isObj(c) && c.type === type && c.status === 'True');
+    return (isObj(old) ? str(old.lastTransitionTime) : undefined) ?? now;
+  };
   const condition = (type: string, reason: string, message: string): Obj => ({
     type,
     status: 'True',
-    lastTransitionTime: now,
+    lastTransitionTime: since(type),
     reason,
     message,
   });

@@ -28,6 +28,8 @@ export function applyDefaults(rt: ResourceType, object: Obj, old: Obj | undefine
     case 'apps/statefulsets':
     case 'apps/replicasets':
       return defaultReplicas(object);
+    case '/replicationcontrollers':
+      return defaultReplicationController(defaultReplicas(object));
     default:
       return object;
   }
@@ -69,4 +71,19 @@ function defaultReplicas(object: Obj): Obj {
   const spec: Obj = isObj(object.spec) ? object.spec : {};
   if (typeof spec.replicas === 'number') return object;
   return { ...object, spec: { ...spec, replicas: 1 } };
+}
+
+/** An RC without a selector or labels takes both from its pod template (SetDefaults_ReplicationController). */
+function defaultReplicationController(object: Obj): Obj {
+  const spec: Obj = isObj(object.spec) ? object.spec : {};
+  const template = isObj(spec.template) ? spec.template : {};
+  const templateLabels = isObj(template.metadata) ? template.metadata.labels : undefined;
+  if (!isObj(templateLabels) || Object.keys(templateLabels).length === 0) return object;
+  const meta = metaOf(object);
+  const emptyMap = (v: unknown): boolean => !isObj(v) || Object.keys(v).length === 0;
+  return {
+    ...object,
+    metadata: emptyMap(meta.labels) ? { ...meta, labels: { ...templateLabels } } : meta,
+    spec: emptyMap(spec.selector) ? { ...spec, selector: { ...templateLabels } } : spec,
+  };
 }

@@ -35,6 +35,8 @@ const BUILTINS: readonly BuiltinSpec[] = [
   ['', 'v1', 'ServiceAccount', 'serviceaccounts', true, ['sa']],
   ['', 'v1', 'Pod', 'pods', true, ['po']],
   ['', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, ['pvc']],
+  ['', 'v1', 'PersistentVolume', 'persistentvolumes', false, ['pv']],
+  ['', 'v1', 'ReplicationController', 'replicationcontrollers', true, ['rc']],
   ['', 'v1', 'ResourceQuota', 'resourcequotas', true, ['quota']],
   ['', 'v1', 'LimitRange', 'limitranges', true, ['limits']],
   ['apps', 'v1', 'Deployment', 'deployments', true, ['deploy']],
@@ -75,10 +77,20 @@ const BUILTINS: readonly BuiltinSpec[] = [
     'mutatingwebhookconfigurations',
     false,
   ],
+  // GA in 1.30: what CEL admission policies (cert-manager's, gateway-api's) are written as.
+  ['admissionregistration.k8s.io', 'v1', 'ValidatingAdmissionPolicy', 'validatingadmissionpolicies', false],
+  [
+    'admissionregistration.k8s.io',
+    'v1',
+    'ValidatingAdmissionPolicyBinding',
+    'validatingadmissionpolicybindings',
+    false,
+  ],
 ];
 
 const ALL_CATEGORY = new Set([
   'pods',
+  'replicationcontrollers',
   'services',
   'deployments',
   'replicasets',

@@ -8,6 +8,7 @@ export type Route =
   | { readonly type: 'resources'; readonly group: string; readonly version: string }
   | { readonly type: 'openapi-root' }
   | { readonly type: 'openapi-gv'; readonly group: string; readonly version: string }
+  | { readonly type: 'openapi-v2' }
   | { readonly type: 'health' }
   | { readonly type: 'sandbox'; readonly path: string }
   | {
@@ -25,6 +26,7 @@ export function route(registry: Registry, path: string): Route {
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return { type: 'health' };
   if (path.startsWith('/sandbox/')) return { type: 'sandbox', path };
   if (path === '/openapi/v3' || path === '/openapi/v3/') return { type: 'openapi-root' };
+  if (path === '/openapi/v2' || path === '/openapi/v2/') return { type: 'openapi-v2' };
   const segments = path
     .split('/')
     .filter((s) => s !== '')

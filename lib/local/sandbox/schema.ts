@@ -10,7 +10,12 @@
 export type Obj = Record<string, unknown>;
 
 export type ListType =
-  | { readonly type: 'map'; readonly keys: readonly string[] }
+  | {
+      readonly type: 'map';
+      readonly keys: readonly string[];
+      /** Schema defaults of key fields: an item without one is keyed by the default (structured-merge-diff). */
+      readonly defaults?: Readonly<Record<string, unknown>>;
+    }
   | { readonly type: 'set' }
   | { readonly type: 'atomic' };
 
@@ -47,6 +52,11 @@ const BUILTIN_LISTS: Record<string, ListType> = {
   ownerReferences: { type: 'map', keys: ['uid'] },
   topologySpreadConstraints: { type: 'map', keys: ['topologyKey', 'whenUnsatisfiable'] },
   finalizers: SET,
+  // admissionregistration: webhooks and CEL match conditions are list-maps keyed by name, so an
+  // out-of-band caBundle patch owns one field of one webhook, not the whole list.
+  webhooks: byName,
+  matchConditions: byName,
+  validationActions: SET,
 };
 
 function everyItemHas(items: readonly unknown[], key: string): boolean {
@@ -81,6 +91,7 @@ interface SchemaNode {
   readonly 'x-kubernetes-list-type'?: string;
   readonly 'x-kubernetes-list-map-keys'?: readonly string[];
   readonly 'x-kubernetes-map-type'?: string;
+  readonly default?: unknown;
 }
 
 /**
@@ -112,7 +123,13 @@ export function crdSchema(openAPIV3Schema: unknown): MergeSchema {
       if (type === 'set') return SET;
       if (type === 'map') {
         const keys = node?.['x-kubernetes-list-map-keys'] ?? [];
-        return keys.length > 0 ? { type: 'map', keys } : ATOMIC;
+        if (keys.length === 0) return ATOMIC;
+        const defaults: Record<string, unknown> = {};
+        for (const key of keys) {
+          const value = node?.items?.properties?.[key]?.default;
+          if (value !== undefined) defaults[key] = value;
+        }
+        return Object.keys(defaults).length > 0 ? { type: 'map', keys, defaults } : { type: 'map', keys };
       }
       return ATOMIC;
     },

@@ -5,6 +5,7 @@ import { coreVersions, group, groupList, resourceList, versionInfo } from './dis
 import { ApiStatusError } from './errors';
 import type { FaultDecision, FaultInjector } from './faults';
 import { openApiGroupVersion, openApiRoot } from './openapi';
+import { sendOpenApiV2 } from './openapi-v2';
 import { deleteCollection, deleteObject } from './operations/delete';
 import { PATCH_TYPES, type PatchType, patchObject } from './operations/patch';
 import { getObject, listObjects } from './operations/read';
@@ -174,6 +175,10 @@ export async function handleRequest(
         return;
       }
     }
+    if (target.type === 'openapi-v2' && method === 'GET') {
+      sendOpenApiV2(req, res);
+      return;
+    }
     if (contentType === 'application/cbor') {
       // client-go falls back to JSON for the rest of the session after a 415 to CBOR.
       throw new ApiStatusError(
@@ -242,6 +247,8 @@ function dispatch(
       return ok(openApiRoot(core.registry));
     case 'openapi-gv':
       return ok(openApiGroupVersion(core.registry, target.group, target.version));
+    case 'openapi-v2':
+      return ok(undefined);
     case 'sandbox':
       return ok(ctx.sandboxEndpoint(method, target.path, raw)?.body);
     case 'not-found':

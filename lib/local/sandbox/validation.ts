@@ -20,9 +20,20 @@ export function nameProblems(rt: ResourceType, name: string): string | undefined
     return undefined;
   }
   if (rt.plural === 'customresourcedefinitions') return undefined;
+  if (rt.group === 'rbac.authorization.k8s.io') return pathSegmentProblem(name);
   if (name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
     return `a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com')`;
   }
+  return undefined;
+}
+
+/**
+ * RBAC objects take any name that can be one URL path segment (ValidatePathSegmentName), so
+ * `system:aggregate-to-edit` and cert-manager's `cert-manager-controller-issuers:...` are valid.
+ */
+function pathSegmentProblem(name: string): string | undefined {
+  if (name === '.' || name === '..') return `may not be '${name}'`;
+  for (const part of ['/', '%']) if (name.includes(part)) return `may not contain '${part}'`;
   return undefined;
 }
 
@@ -79,6 +90,13 @@ export function validateObject(rt: ResourceType, object: Obj): void {
           causes.push({ field: `metadata.annotations.${key}`, message: 'must be a string' });
       }
   }
+  if (isObj(annotations) && annotationBytes(annotations) > MAX_ANNOTATION_BYTES)
+    // What refuses a client-side apply of a large CRD: its last-applied-configuration annotation.
+    causes.push({
+      field: 'metadata.annotations',
+      message: `Too long: must have at most ${MAX_ANNOTATION_BYTES} bytes`,
+      type: 'FieldValueTooLong',
+    });
   const size = dataSize(rt, object);
   if (size > MAX_DATA_BYTES)
     causes.push({
@@ -87,6 +105,16 @@ export function validateObject(rt: ResourceType, object: Obj): void {
       type: 'FieldValueTooLong',
     });
   if (causes.length > 0) throw invalid(rt.kind, rt.group, name, causes);
+}
+
+/** All annotations of one object together, keys and values (ValidateAnnotationsSize). */
+const MAX_ANNOTATION_BYTES = 256 * 1024;
+
+function annotationBytes(annotations: Obj): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(annotations))
+    total += Buffer.byteLength(key) + (typeof value === 'string' ? Buffer.byteLength(value) : 0);
+  return total;
 }
 
 /** What one ConfigMap or Secret may hold: keys and values of `data` and `binaryData` together. */

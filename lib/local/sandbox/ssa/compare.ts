@@ -117,7 +117,7 @@ function compareValues(lv: unknown, rv: unknown, c: Cmp, level: Level): void {
 function compareLists(lv: readonly unknown[], rv: readonly unknown[], c: Cmp): void {
   const type = c.schema.list(c.sp, rv.length > 0 ? rv : lv);
   if (type.type === 'set') compareSets(lv, rv, c);
-  else if (type.type === 'map' && compareKeyed(lv, rv, type.keys, c)) return;
+  else if (type.type === 'map' && compareKeyed(lv, rv, type.keys, type.defaults, c)) return;
   else if (!deepEqual(lv, rv)) markChanged(c);
 }
 
@@ -138,10 +138,14 @@ function compareSets(lv: readonly unknown[], rv: readonly unknown[], c: Cmp): vo
   }
 }
 
-function index(list: readonly unknown[], keys: readonly string[]): Map<string, Obj> | undefined {
+function index(
+  list: readonly unknown[],
+  keys: readonly string[],
+  defaults: Readonly<Record<string, unknown>> | undefined,
+): Map<string, Obj> | undefined {
   const out = new Map<string, Obj>();
   for (const item of list) {
-    const el = keyElement(item, keys);
+    const el = keyElement(item, keys, defaults);
     if (el === undefined) return undefined;
     if (!out.has(el)) out.set(el, item as Obj);
   }
@@ -153,10 +157,11 @@ function compareKeyed(
   lv: readonly unknown[],
   rv: readonly unknown[],
   keys: readonly string[],
+  defaults: Readonly<Record<string, unknown>> | undefined,
   c: Cmp,
 ): boolean {
-  const rItems = index(rv, keys);
-  const lItems = index(lv, keys);
+  const rItems = index(rv, keys, defaults);
+  const lItems = index(lv, keys, defaults);
   if (rItems === undefined || lItems === undefined) return false;
   for (const [el, rItem] of rItems) {
     c.pe.push(el);

@@ -160,13 +160,17 @@ export function valueElement(v: unknown): string {
  * The `k:` element of a keyed list item, its key fields sorted by name as structured-merge-diff
  * sorts them; undefined when the item is not an object or lacks a key field.
  */
-export function keyElement(item: unknown, keys: readonly string[]): string | undefined {
+export function keyElement(
+  item: unknown,
+  keys: readonly string[],
+  defaults?: Readonly<Record<string, unknown>>,
+): string | undefined {
   if (!isObj(item)) return undefined;
   const sorted = keys.length > 1 ? [...keys].sort(compareStrings) : keys;
   let out = 'k:{';
   for (let i = 0; i < sorted.length; i++) {
     const k = sorted[i] ?? '';
-    const v = item[k];
+    const v = item[k] ?? defaults?.[k];
     if (v === undefined) return undefined;
     out += `${i > 0 ? ',' : ''}${JSON.stringify(k)}:${JSON.stringify(v)}`;
   }

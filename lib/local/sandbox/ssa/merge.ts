@@ -159,7 +159,7 @@ function mergeList(
   if (av.length === 0) return live !== undefined ? clone(live as unknown[]) : [];
   const node = parent.ensure(el);
   if (type.type === 'set') return mergeSet(live ?? [], av, node, ctx);
-  return mergeKeyed(live ?? [], av, type.keys, node, owners, ctx);
+  return mergeKeyed(live ?? [], av, type.keys, type.defaults, node, owners, ctx);
 }
 
 function invalid(ctx: MergeContext, message: string): InvalidApplyError {
@@ -210,12 +210,18 @@ function mergeSet(
   return out;
 }
 
-function appliedKey(item: unknown, i: number, keys: readonly string[], ctx: MergeContext): string {
+function appliedKey(
+  item: unknown,
+  i: number,
+  keys: readonly string[],
+  defaults: Readonly<Record<string, unknown>> | undefined,
+  ctx: MergeContext,
+): string {
   if (!isObj(item))
     throw invalid(ctx, `element ${i}: associative list with keys may not have non-map elements`);
-  const el = keyElement(item, keys);
+  const el = keyElement(item, keys, defaults);
   if (el !== undefined) return el;
-  const missing = keys.find((k) => item[k] === undefined) ?? '';
+  const missing = keys.find((k) => item[k] === undefined && defaults?.[k] === undefined) ?? '';
   throw invalid(
     ctx,
     `element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(missing)} (and doesn't have default value)`,
@@ -226,13 +232,14 @@ function mergeKeyed(
   live: readonly unknown[],
   av: readonly unknown[],
   keys: readonly string[],
+  defaults: Readonly<Record<string, unknown>> | undefined,
   node: FieldSet,
   owners: readonly Owner[],
   ctx: MergeContext,
 ): unknown[] {
-  const rEls = av.map((item, i) => appliedKey(item, i, keys, ctx));
+  const rEls = av.map((item, i) => appliedKey(item, i, keys, defaults, ctx));
   const rIndex = indexApplied(rEls, ctx);
-  const l = indexLive(live, (item) => keyElement(item, keys));
+  const l = indexLive(live, (item) => keyElement(item, keys, defaults));
   const out: unknown[] = [];
   for (const step of interleave(l.els, l.index, rEls, rIndex)) {
     if (step.r === undefined) {

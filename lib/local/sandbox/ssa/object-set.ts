@@ -98,7 +98,7 @@ function collectList(parent: FieldSet, el: string, list: readonly unknown[], w: 
   }
   const els: string[] = [];
   for (const item of list) {
-    const key = keyElement(item, type.keys);
+    const key = keyElement(item, type.keys, type.defaults);
     if (key === undefined) {
       // Not a valid keyed list: own it whole rather than guess at its items.
       parent.ensure(el).member = true;

@@ -64,7 +64,7 @@ function pruneList(list: unknown[], old: FieldSet, keep: readonly FieldSet[], ct
   let w = 0;
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    const el = type.type === 'set' ? valueElement(item) : keyElement(item, type.keys);
+    const el = type.type === 'set' ? valueElement(item) : keyElement(item, type.keys, type.defaults);
     const oldItem = el === undefined ? undefined : old.children.get(el);
     if (el !== undefined && oldItem !== undefined) {
       const kept = below(keep, el);
