@@ -1,3 +1,4 @@
+import { MissingAccessError } from '../core/sync/errors';
 import { diffCommand, driftCommand } from './commands/inspect';
 import { renderCommand } from './commands/render';
 import { syncCommand } from './commands/sync';
@@ -48,6 +49,7 @@ const INPUT_ERRORS = new Set([
   'ManifestError',
   'RenderError',
   'PolicyError',
+  'MissingAccessError',
   'DesiredStateError',
   'InvalidSyncWaveError',
   'SecretResolutionError',
@@ -71,7 +73,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     if (run) return await run(rest, io);
     throw new UsageError(`unknown command '${command}'; run 'plumbline --help'`);
   } catch (err: unknown) {
-    io.err(`error: ${oneLine(err)}\n`);
+    // A missing-access refusal lists one permission a line: each line is the point.
+    io.err(`error: ${err instanceof MissingAccessError ? err.message : oneLine(err)}\n`);
     return isUsage(err) ? 2 : 1;
   }
 }

@@ -15,7 +15,8 @@ import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { ForeignObjects } from './ownership';
 import { mapPool } from './pool';
-import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
+import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceInfo } from './ports';
+import { checkAccess, explainForbiddenRead, plannedWrites } from './preflight';
 import { pruneObjects } from './prune';
 import { refuseReservedNames } from './reserved';
 import { planInventory, splitLeftovers } from './sync-plan';
@@ -288,31 +289,44 @@ async function runSync(
   });
   // Ids the allow-list no longer covers are neither read nor pruned: they stay, with the reason.
   const { leftovers, outside } = splitLeftovers(stored, desired, options.allow);
-  const targets: ListTarget[] = listTargets([
-    ...desiredTargets,
-    ...(await inventoryTargets(
-      cluster,
-      leftovers.map((e) => e.id),
-    )),
-  ]);
+  const leftoverTargets = await inventoryTargets(
+    cluster,
+    leftovers.map((e) => e.id),
+  );
+  const targets: ListTarget[] = listTargets([...desiredTargets, ...leftoverTargets]);
   const held = new Set(stored?.inventory.entries.map((e) => formatId(e.id)));
-  const [live, prefetched] = await Promise.all([
-    LiveState.read(cluster, targets, options.app, options.concurrency),
-    ForeignObjects.prefetch(
+  const readLive = async () => {
+    const [live, prefetched] = await Promise.all([
+      LiveState.read(cluster, targets, options.app, options.concurrency),
+      ForeignObjects.prefetch(
+        cluster,
+        desiredTargets.filter((d) => !held.has(formatId(d.id))),
+        options.app,
+        options.concurrency,
+      ),
+    ]);
+    const foreign = await ForeignObjects.read(
       cluster,
-      desiredTargets.filter((d) => !held.has(formatId(d.id))),
+      desiredTargets,
+      live,
       options.app,
       options.concurrency,
-    ),
-  ]);
-  const foreign = await ForeignObjects.read(
-    cluster,
-    desiredTargets,
-    live,
-    options.app,
-    options.concurrency,
-    prefetched,
-  );
+      prefetched,
+    );
+    return { live, foreign };
+  };
+  const { live, foreign } = await readLive().catch((err: unknown) => {
+    // A read the identity may not do: refused with each missing permission named (#13).
+    if (!(err instanceof ClusterApiError && err.code === 403)) throw err;
+    return explainForbiddenRead(
+      cluster,
+      options.app,
+      desiredTargets,
+      leftoverTargets,
+      options.concurrency,
+      err,
+    );
+  });
   const { previous, inInventory, plan, added, deletes } = planInventory(
     stored,
     busy,
@@ -321,6 +335,12 @@ async function runSync(
     (id) => live.get(id),
     options,
   );
+  // Before the first write: refused whole, naming what grants each missing permission (#13).
+  if (!options.dryRun) {
+    const state = { live: (id: ObjectId) => live.get(id), foreign: (id: ObjectId) => foreign.get(id) };
+    const writes = await plannedWrites(cluster, options.app, desired, resources, state, plan);
+    await checkAccess(cluster, options.app, writes, options.concurrency);
+  }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
   let written: { inventory: Inventory; revision: string | undefined } = {
     inventory: previous,

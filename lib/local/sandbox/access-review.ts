@@ -1,4 +1,4 @@
-import { BASIC_USER_RULES, POLICY_RULES, type PolicyRule } from './access-policies';
+import { BASIC_USER_RULES, POLICY_RULES, type PolicyRule } from '../../core/access/policies';
 import { allows, type TokenGrant } from './auth';
 import { ApiStatusError } from './errors';
 import { isObj } from './objects';

@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { type AccessPolicy, BASIC_USER_RULES, POLICY_RULES, rulesAllow } from './access-policies';
+import { type AccessPolicy, BASIC_USER_RULES, POLICY_RULES, rulesAllow } from '../../core/access/policies';
 import { ApiStatusError } from './errors';
 import type { ResourceType } from './registry';
 

@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { AccessPolicy } from './access-policies';
+import type { AccessPolicy } from '../../core/access/policies';
 import type { TokenGrant } from './auth';
 import { generateCertificates } from './certs';
 import { SandboxController } from './controller';

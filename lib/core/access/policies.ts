@@ -1,5 +1,6 @@
 /**
- * The Kubernetes permissions of the EKS access policies the sandbox can grant (#13). AWS publishes
+ * The Kubernetes permissions of the EKS access policies (#13): what the sandbox grants a token, and
+ * what the sync's preflight names as the access level a missing permission needs. AWS publishes
  * them ("Review access policy permissions" in the EKS user guide) as the rules of Kubernetes'
  * user-facing `view`, `edit` and `admin` ClusterRoles, each including the one before; the tables
  * below follow those. AmazonEKSClusterAdminPolicy is `*` on everything, cluster-wide.
@@ -218,4 +219,15 @@ export function rulesAllow(
   return rules.some(
     (r) => matches(r.apiGroups, group) && matches(r.resources, resource) && matches(r.verbs, verb),
   );
+}
+
+/** The narrowest of view, edit and admin whose rules allow the verb; undefined when none does. */
+export function leastPolicyAllowing(
+  group: string,
+  resource: string,
+  verb: string,
+): Exclude<AccessPolicy, 'cluster-admin'> | undefined {
+  for (const policy of ['view', 'edit', 'admin'] as const)
+    if (rulesAllow(POLICY_RULES[policy], group, resource, verb)) return policy;
+  return undefined;
 }
