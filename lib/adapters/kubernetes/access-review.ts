@@ -13,7 +13,7 @@ export class AccessReviews {
   private readonly answers = new Map<string, Promise<boolean | undefined>>();
   private unserved = false;
 
-  constructor(private readonly http: KubeHttp) {}
+  constructor(private readonly http: Pick<KubeHttp, 'send'>) {}
 
   async review(check: AccessCheck): Promise<boolean | undefined> {
     if (this.unserved) return undefined;
