@@ -295,28 +295,8 @@ async function runSync(
   );
   const targets: ListTarget[] = listTargets([...desiredTargets, ...leftoverTargets]);
   const held = new Set(stored?.inventory.entries.map((e) => formatId(e.id)));
-  const readLive = async () => {
-    const [live, prefetched] = await Promise.all([
-      LiveState.read(cluster, targets, options.app, options.concurrency),
-      ForeignObjects.prefetch(
-        cluster,
-        desiredTargets.filter((d) => !held.has(formatId(d.id))),
-        options.app,
-        options.concurrency,
-      ),
-    ]);
-    const foreign = await ForeignObjects.read(
-      cluster,
-      desiredTargets,
-      live,
-      options.app,
-      options.concurrency,
-      prefetched,
-    );
-    return { live, foreign };
-  };
-  const { live, foreign } = await readLive().catch((err: unknown) => {
-    // A read the identity may not do: refused with each missing permission named (#13).
+  // A read the identity may not do: refused with each missing permission named (#13).
+  const explainForbidden = (err: unknown): Promise<never> => {
     if (!(err instanceof ClusterApiError && err.code === 403)) throw err;
     return explainForbiddenRead(
       cluster,
@@ -326,7 +306,24 @@ async function runSync(
       options.concurrency,
       err,
     );
-  });
+  };
+  const [live, prefetched] = await Promise.all([
+    LiveState.read(cluster, targets, options.app, options.concurrency),
+    ForeignObjects.prefetch(
+      cluster,
+      desiredTargets.filter((d) => !held.has(formatId(d.id))),
+      options.app,
+      options.concurrency,
+    ),
+  ]).catch(explainForbidden);
+  const foreign = await ForeignObjects.read(
+    cluster,
+    desiredTargets,
+    live,
+    options.app,
+    options.concurrency,
+    prefetched,
+  ).catch(explainForbidden);
   const { previous, inInventory, plan, added, deletes } = planInventory(
     stored,
     busy,
@@ -337,8 +334,8 @@ async function runSync(
   );
   // Before the first write: refused whole, naming what grants each missing permission (#13).
   if (!options.dryRun) {
-    const state = { live: (id: ObjectId) => live.get(id), foreign: (id: ObjectId) => foreign.get(id) };
-    const writes = await plannedWrites(cluster, options.app, desired, resources, state, plan);
+    const seen = { live: (id: ObjectId) => live.get(id), foreign: (id: ObjectId) => foreign.get(id) };
+    const writes = await plannedWrites(cluster, options.app, desired, resources, seen, plan);
     await checkAccess(cluster, options.app, writes, options.concurrency);
   }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
