@@ -159,6 +159,21 @@ const COVERAGE: Record<string, Coverage> = {
   'npx plumbline sandbox --port 6443 --kubeconfig /tmp/sandbox.kubeconfig': { run: SANDBOX },
   'kubectl --kubeconfig /tmp/sandbox.kubeconfig apply --server-side -f examples/hello': { run: SANDBOX },
   'kubectl --kubeconfig /tmp/sandbox.kubeconfig get deployments -A': { run: SANDBOX },
+  'npx plumbline sandbox --kubeconfig /tmp/sandbox.kubeconfig --access-kubeconfig /tmp/edit.kubeconfig --access-policy edit --access-namespaces shop':
+    {
+      // The CLI in-process, then the real kubectl with the access kubeconfig it wrote.
+      test: 'test/sync/access-preflight.test.ts',
+      evidence: [
+        /'--access-kubeconfig',\s*access,\s*'--access-policy',\s*'edit',\s*'--access-namespaces',\s*'shop'/,
+      ],
+    },
+  'kubectl --kubeconfig /tmp/edit.kubeconfig auth can-i create roles.rbac.authorization.k8s.io -n shop': {
+    test: 'test/sync/access-preflight.test.ts',
+    evidence: [
+      /makeKubectl\(access\)/,
+      /'auth', 'can-i', 'create', 'roles\.rbac\.authorization\.k8s\.io', '-n', 'shop'/,
+    ],
+  },
   'kubectl apply': { run: SANDBOX },
   'kubectl explain': { run: SANDBOX },
   'kubectl get': { run: SANDBOX },

@@ -1,4 +1,5 @@
 import { PlumblineError } from '../core/errors';
+import { MissingAccessError } from '../core/sync/errors';
 import { diffCommand, driftCommand } from './commands/inspect';
 import { renderCommand } from './commands/render';
 import { syncCommand } from './commands/sync';
@@ -69,7 +70,9 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       return capture.text();
     };
     const flagLine = run ? await flagErrorLine(err, command, help).catch(() => undefined) : undefined;
-    io.err(`error: ${flagLine ?? oneLine(err)}\n`);
+    // A missing-access refusal lists one permission a line: each line is the point.
+    const text = err instanceof MissingAccessError ? err.message : oneLine(err);
+    io.err(`error: ${flagLine ?? text}\n`);
     return isUsage(err) ? 2 : 1;
   }
 }

@@ -49,13 +49,14 @@ describe('ownership reads (plumbline sync request counts)', () => {
     expect((await sync()).code).toBe(0);
     // The inventory get, one get per namespace written into (checked before the intent), discovery
     // of v1 and apps/v1, the app's lists, the lists of other apps' objects, the applies, and the
-    // inventory created as intent and confirmed with an update.
+    // inventory created as intent and confirmed with an update; and before the first write, one
+    // access review per kind, namespace and verb (create and patch: the objects are new).
     expect(sandbox.stats().byVerb).toEqual({
       get: 1 + NAMESPACES,
       discovery: 2,
       list: 2 * targets,
       apply: targets * PER_TARGET,
-      create: 1,
+      create: 1 + 2 * targets,
       update: 1,
     });
     sandbox.resetStats();

@@ -1,5 +1,6 @@
 import { FIELD_MANAGER, groupOf, isObj, type KubeObject } from '../../core/manifests';
 import {
+  type AccessCheck,
   type ApplyOptions,
   type ApplyResult,
   ClusterApiError,
@@ -7,6 +8,7 @@ import {
   type JsonPatchOperation,
   type ResourceInfo,
 } from '../../core/sync/ports';
+import { AccessReviews } from './access-review';
 import type { KubeHttp } from './http';
 import { listNamespace } from './list-namespace';
 
@@ -35,11 +37,18 @@ export class KubernetesCluster implements ClusterPort {
   private readonly discovery = new Map<string, Promise<Map<string, ResourceInfo> | undefined>>();
   /** Group → its group-versions, the preferred one first. */
   private readonly preferred = new Map<string, Promise<string[]>>();
+  private readonly reviews: AccessReviews;
 
   constructor(
     private readonly http: KubeHttp,
     private readonly fieldManager = FIELD_MANAGER,
-  ) {}
+  ) {
+    this.reviews = new AccessReviews(http);
+  }
+
+  reviewAccess(check: AccessCheck): Promise<boolean | undefined> {
+    return this.reviews.review(check);
+  }
 
   async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     let cached = this.discovery.get(apiVersion);

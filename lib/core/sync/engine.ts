@@ -16,7 +16,8 @@ import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
 import { ForeignObjects } from './ownership';
 import { mapPool } from './pool';
-import type { ClusterPort, InventoryStore, ResourceInfo } from './ports';
+import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceInfo } from './ports';
+import { checkAccess, explainForbiddenRead, plannedWrites } from './preflight';
 import { pruneObjects } from './prune';
 import { refuseReservedNames } from './reserved';
 import { planInventory, splitLeftovers } from './sync-plan';
@@ -291,14 +292,24 @@ async function runSync(
   });
   // Ids the allow-list no longer covers are neither read nor pruned: they stay, with the reason.
   const { leftovers, outside } = splitLeftovers(stored, desired, options.allow);
-  const targets: ListTarget[] = listTargets([
-    ...desiredTargets,
-    ...(await inventoryTargets(
-      cluster,
-      leftovers.map((e) => e.id),
-    )),
-  ]);
+  const leftoverTargets = await inventoryTargets(
+    cluster,
+    leftovers.map((e) => e.id),
+  );
+  const targets: ListTarget[] = listTargets([...desiredTargets, ...leftoverTargets]);
   const held = new Set(stored?.inventory.entries.map((e) => formatId(e.id)));
+  // A read the identity may not do: refused with each missing permission named (#13).
+  const explainForbidden = (err: unknown): Promise<never> => {
+    if (!(err instanceof ClusterApiError && err.code === 403)) throw err;
+    return explainForbiddenRead(
+      cluster,
+      options.app,
+      desiredTargets,
+      leftoverTargets,
+      options.concurrency,
+      err,
+    );
+  };
   const [live, prefetched] = await Promise.all([
     LiveState.read(cluster, targets, options.app, options.concurrency),
     ForeignObjects.prefetch(
@@ -307,7 +318,7 @@ async function runSync(
       options.app,
       options.concurrency,
     ),
-  ]);
+  ]).catch(explainForbidden);
   const foreign = await ForeignObjects.read(
     cluster,
     desiredTargets,
@@ -315,7 +326,7 @@ async function runSync(
     options.app,
     options.concurrency,
     prefetched,
-  );
+  ).catch(explainForbidden);
   const { previous, inInventory, plan, added, deletes } = planInventory(
     stored,
     busy,
@@ -324,6 +335,12 @@ async function runSync(
     (id) => live.get(id),
     options,
   );
+  // Before the first write: refused whole, naming what grants each missing permission (#13).
+  if (!options.dryRun) {
+    const seen = { live: (id: ObjectId) => live.get(id), foreign: (id: ObjectId) => foreign.get(id) };
+    const writes = await plannedWrites(cluster, options.app, desired, resources, seen, plan);
+    await checkAccess(cluster, options.app, writes, options.concurrency);
+  }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
   let written: { inventory: Inventory; revision: string | undefined } = {
     inventory: previous,

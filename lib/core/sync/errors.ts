@@ -37,3 +37,30 @@ export class MissingNamespaceError extends PlumblineError {
     this.name = 'MissingNamespaceError';
   }
 }
+
+/** One permission a sync needs and its identity lacks, with the config field that grants it. */
+export interface MissingPermission {
+  readonly kind: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly verb: string;
+  /** '' at the cluster scope. */
+  readonly namespace: string;
+  /** What to set in plumbline.config.json, e.g. `clusters[].access: admin`. */
+  readonly grantedBy: string;
+}
+
+/**
+ * The cluster says the sync's identity may not do what the plan needs: refused before any write
+ * (a retry cannot help until the access changes), and recorded as the policy refusal it is.
+ */
+export class MissingAccessError extends PolicyError {
+  constructor(
+    message: string,
+    readonly missing: readonly MissingPermission[],
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'MissingAccessError';
+  }
+}

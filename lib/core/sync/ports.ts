@@ -32,6 +32,14 @@ export interface ApplyResult {
   readonly warnings?: readonly string[];
 }
 
+/** One permission, as a SelfSubjectAccessReview's resourceAttributes ('' namespace: cluster scope). */
+export interface AccessCheck {
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace: string;
+  readonly verb: string;
+}
+
 /** The cluster as the engine sees it; the Kubernetes adapter implements it (retries included). */
 export interface ClusterPort {
   /** The resource serving apiVersion/kind, or undefined when the cluster does not serve it. */
@@ -70,6 +78,11 @@ export interface ClusterPort {
    * no selector): what deleting the namespace would delete with it.
    */
   listNamespace(namespace: string): Promise<KubeObject[]>;
+  /**
+   * Whether this identity may do it (a SelfSubjectAccessReview, answered once per job); undefined
+   * when the cluster cannot say (it does not serve or refuses the review). Absent: never asked.
+   */
+  reviewAccess?(check: AccessCheck): Promise<boolean | undefined>;
   /**
    * Deletes (background propagation); false when it was already gone. With `resourceVersion`, only
    * that version of it (a ClusterApiError with code 409 otherwise).

@@ -1,12 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { type AccessPolicy, BASIC_USER_RULES, POLICY_RULES, rulesAllow } from '../../core/access/policies';
 import { ApiStatusError } from './errors';
 import type { ResourceType } from './registry';
 
 /** A bearer token the sandbox accepts; `namespaces` limits it to those namespaces. */
 export interface TokenGrant {
   readonly token: string;
-  /** Undefined: cluster admin. Otherwise: only these namespaces; cluster-scoped objects read-only. */
+  /**
+   * Undefined: cluster admin. Otherwise: only these namespaces; without `policy`, everything in
+   * them and cluster-scoped objects read-only.
+   */
   readonly namespaces?: readonly string[];
+  /**
+   * The EKS access policy the token has in `namespaces` (cluster-admin: everywhere), as EKS
+   * authorizes an access entry: nothing outside them, not even a read of a cluster-scoped kind.
+   */
+  readonly policy?: AccessPolicy;
   /** The user name reported in Forbidden messages. */
   readonly user?: string;
 }
@@ -37,31 +46,87 @@ export function authenticate(grants: readonly TokenGrant[], header: string | und
   throw new ApiStatusError('Unauthorized', 'Unauthorized');
 }
 
-export interface AccessRequest {
+/** Whether a grant is the admin token (the only one the /sandbox endpoints accept). */
+export function isAdmin(grant: TokenGrant): boolean {
+  return grant.namespaces === undefined && grant.policy === undefined;
+}
+
+/** A request as the authorizer sees it (kube-apiserver's authorizer.Attributes, resource requests). */
+export interface ResourceAttributes {
   readonly verb: string;
-  readonly rt: ResourceType;
+  readonly group: string;
+  readonly resource: string;
+  readonly subresource?: string;
+  /** '' for a cluster-scoped object or a request across all namespaces. */
   readonly namespace: string;
+  readonly name?: string;
+  /** Whether the resource is namespaced (undefined: unknown, judged by `namespace`). */
+  readonly namespaced?: boolean;
 }
 
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 
-/** 403 when a namespace-limited token reaches outside its namespaces or writes cluster-scoped objects. */
-export function authorize(grant: TokenGrant, access: AccessRequest): void {
-  if (!grant.namespaces) return;
-  const { verb, rt, namespace } = access;
-  const user = grant.user ?? 'sandbox-limited';
-  const what = `User "${user}" cannot ${verb} resource "${rt.plural}" in API group "${rt.group}"`;
-  if (!rt.namespaced) {
-    if (READ_VERBS.has(verb)) return;
-    throw new ApiStatusError('Forbidden', `${rt.plural} is forbidden: ${what} at the cluster scope`, {
-      group: rt.group,
-      kind: rt.plural,
-    });
+const qualified = (a: ResourceAttributes): string =>
+  a.subresource ? `${a.resource}/${a.subresource}` : a.resource;
+
+/** The authorizer's decision for a grant. */
+export function allows(grant: TokenGrant, a: ResourceAttributes): boolean {
+  if (rulesAllow(BASIC_USER_RULES, a.group, qualified(a), a.verb)) return true;
+  if (grant.policy === 'cluster-admin') return true;
+  if (!grant.namespaces) return grant.policy === undefined;
+  if (grant.policy === undefined) {
+    const namespaced = a.namespaced ?? a.namespace !== '';
+    if (!namespaced) return READ_VERBS.has(a.verb);
+    return a.namespace !== '' && grant.namespaces.includes(a.namespace);
   }
-  if (namespace && grant.namespaces.includes(namespace)) return;
-  const where = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-  throw new ApiStatusError('Forbidden', `${rt.plural} is forbidden: ${what} ${where}`, {
+  return (
+    a.namespace !== '' &&
+    grant.namespaces.includes(a.namespace) &&
+    rulesAllow(POLICY_RULES[grant.policy], a.group, qualified(a), a.verb)
+  );
+}
+
+export interface AccessRequest {
+  readonly verb: string;
+  readonly rt: ResourceType;
+  readonly namespace: string;
+  readonly name?: string | undefined;
+  readonly subresource?: string | undefined;
+}
+
+/** The authorizer's view of a sandbox request: SSA is `patch`, and a Namespace is in itself. */
+export function attributesOf(access: AccessRequest): ResourceAttributes {
+  const { rt, name, subresource } = access;
+  const isNamespace = rt.group === '' && rt.plural === 'namespaces';
+  return {
+    verb: access.verb === 'apply' ? 'patch' : access.verb,
     group: rt.group,
-    kind: rt.plural,
-  });
+    resource: rt.plural,
+    ...(subresource ? { subresource } : {}),
+    namespace: isNamespace && name ? name : access.namespace,
+    ...(name ? { name } : {}),
+    namespaced: rt.namespaced,
+  };
+}
+
+/**
+ * kube-apiserver's Forbidden Status: `<resource>[.<group>] ["<name>"] is forbidden: User "<u>"
+ * cannot <verb> resource "<res>" in API group "<g>" in the namespace "<ns>"` (or at the cluster scope).
+ */
+export function forbidden(grant: TokenGrant, a: ResourceAttributes): ApiStatusError {
+  const user = grant.user ?? 'sandbox-limited';
+  const groupResource = a.group ? `${a.resource}.${a.group}` : a.resource;
+  const subject = a.name ? `${groupResource} "${a.name}"` : groupResource;
+  const where = a.namespace ? `in the namespace "${a.namespace}"` : 'at the cluster scope';
+  return new ApiStatusError(
+    'Forbidden',
+    `${subject} is forbidden: User "${user}" cannot ${a.verb} resource "${qualified(a)}" in API group "${a.group}" ${where}`,
+    { ...(a.name ? { name: a.name } : {}), group: a.group, kind: a.resource },
+  );
+}
+
+/** 403 when the grant does not allow the request. */
+export function authorize(grant: TokenGrant, access: AccessRequest): void {
+  const attributes = attributesOf(access);
+  if (!allows(grant, attributes)) throw forbidden(grant, attributes);
 }

@@ -1,3 +1,4 @@
+export { ACCESS_POLICIES, type AccessPolicy, EKS_POLICY_NAMES } from '../../core/access/policies';
 export type { TokenGrant } from './auth';
 export { FAIL_ROLLOUT_ANNOTATION } from './controller';
 export { ApiStatusError } from './errors';

@@ -62,6 +62,38 @@ const KINDS: Readonly<Record<string, MessageSpec>> = {
     3: { name: 'imagePullSecrets', type: 'message', repeated: true, message: LOCAL_REF },
     4: { name: 'automountServiceAccountToken', type: 'bool' },
   },
+  // `kubectl auth can-i` sends its reviews through the typed authorization client.
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: meta,
+    2: {
+      name: 'spec',
+      type: 'message',
+      message: {
+        1: {
+          name: 'resourceAttributes',
+          type: 'message',
+          message: {
+            1: { name: 'namespace', type: 'string' },
+            2: { name: 'verb', type: 'string' },
+            3: { name: 'group', type: 'string' },
+            4: { name: 'version', type: 'string' },
+            5: { name: 'resource', type: 'string' },
+            6: { name: 'subresource', type: 'string' },
+            7: { name: 'name', type: 'string' },
+          },
+        },
+        2: {
+          name: 'nonResourceAttributes',
+          type: 'message',
+          message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } },
+        },
+      },
+    },
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': {
+    1: meta,
+    2: { name: 'spec', type: 'message', message: { 1: { name: 'namespace', type: 'string' } } },
+  },
 };
 
 const UNKNOWN: MessageSpec = {

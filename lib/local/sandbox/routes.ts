@@ -1,3 +1,4 @@
+import type { ReviewKind } from './access-review';
 import type { Registry, ResourceType } from './registry';
 
 export type Route =
@@ -11,6 +12,7 @@ export type Route =
   | { readonly type: 'openapi-v2' }
   | { readonly type: 'health' }
   | { readonly type: 'sandbox'; readonly path: string }
+  | { readonly type: 'review'; readonly kind: ReviewKind }
   | {
       readonly type: 'resource';
       readonly rt: ResourceType;
@@ -25,6 +27,9 @@ export function route(registry: Registry, path: string): Route {
   if (path === '/version' || path === '/version/') return { type: 'version' };
   if (path === '/healthz' || path === '/livez' || path === '/readyz') return { type: 'health' };
   if (path.startsWith('/sandbox/')) return { type: 'sandbox', path };
+  const review =
+    /^\/apis\/authorization\.k8s\.io\/v1\/(selfsubjectaccessreviews|selfsubjectrulesreviews)\/?$/.exec(path);
+  if (review?.[1]) return { type: 'review', kind: review[1] as ReviewKind };
   if (path === '/openapi/v3' || path === '/openapi/v3/') return { type: 'openapi-root' };
   if (path === '/openapi/v2' || path === '/openapi/v2/') return { type: 'openapi-v2' };
   const segments = path

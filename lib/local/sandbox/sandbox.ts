@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
+import type { AccessPolicy } from '../../core/access/policies';
 import type { TokenGrant } from './auth';
 import { generateCertificates } from './certs';
 import { SandboxController } from './controller';
@@ -23,10 +24,14 @@ export interface SandboxOptions {
   readonly kubeconfigPath?: string;
   /** The admin bearer token; default random. */
   readonly token?: string;
-  /** Extra tokens limited to namespaces, to exercise least-privilege failures. */
+  /**
+   * Extra tokens limited to namespaces, to exercise least-privilege failures; with `policy`, the
+   * token has that EKS access policy's permissions there (cluster-admin: everywhere).
+   */
   readonly limitedTokens?: readonly {
     readonly token: string;
     readonly namespaces: readonly string[];
+    readonly policy?: AccessPolicy;
     readonly user?: string;
   }[];
   /** Delay before the controllers report workload status (default 100 ms). */

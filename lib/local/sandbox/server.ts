@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { authenticate, authorize, type TokenGrant } from './auth';
+import { review } from './access-review';
+import { authenticate, authorize, isAdmin, type TokenGrant } from './auth';
 import type { ApiCore } from './core';
 import { coreVersions, group, groupList, resourceList, versionInfo } from './discovery';
 import { ApiStatusError } from './errors';
@@ -134,19 +135,34 @@ export async function handleRequest(
     const target = route(ctx.core.registry, url.pathname);
     const hasName = target.type === 'resource' && target.name !== undefined;
     const verb =
-      target.type === 'resource' ? verbOf(method, hasName, url.searchParams, contentType) : 'discovery';
+      target.type === 'resource'
+        ? verbOf(method, hasName, url.searchParams, contentType)
+        : target.type === 'review'
+          ? 'create'
+          : 'discovery';
+    let grant: TokenGrant | undefined;
     if (target.type !== 'health') {
-      const grant = authenticate(ctx.grants, req.headers.authorization);
-      if (target.type === 'sandbox' && grant.namespaces)
+      grant = authenticate(ctx.grants, req.headers.authorization);
+      if (target.type === 'sandbox' && !isAdmin(grant))
         throw new ApiStatusError('Forbidden', 'the sandbox endpoints need the admin token');
-      if (target.type === 'resource') authorize(grant, { verb, rt: target.rt, namespace: target.namespace });
+      if (target.type === 'resource') {
+        const access = { rt: target.rt, namespace: target.namespace, name: target.name };
+        authorize(grant, { ...access, verb, subresource: target.subresource });
+        // As kube-apiserver: a server-side apply that would create the object needs `create` too.
+        if (verb === 'apply' && target.name && !ctx.core.get(target.rt, target.namespace, target.name))
+          authorize(grant, { ...access, verb: 'create', subresource: target.subresource });
+      }
     }
     const warnings: string[] = [];
     let fault: FaultDecision | undefined;
     if (target.type !== 'sandbox') {
       ctx.stats.record(
         verb,
-        target.type === 'resource' ? `${target.rt.group}/${target.rt.plural}` : undefined,
+        target.type === 'resource'
+          ? `${target.rt.group}/${target.rt.plural}`
+          : target.type === 'review'
+            ? `authorization.k8s.io/${target.kind}`
+            : undefined,
       );
       fault = ctx.faults.decide(verb, url.pathname);
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -191,7 +207,10 @@ export async function handleRequest(
       contentType === 'application/vnd.kubernetes.protobuf' && (method === 'POST' || method === 'PUT')
         ? JSON.stringify(decodeProtobufObject(body))
         : body.toString('utf8');
-    const result = dispatch(ctx, target, method, url, raw, contentType, req, res, warnings);
+    const result =
+      target.type === 'review' && grant
+        ? review(ctx.core.registry, grant, target.kind, method, parseJsonBody(raw))
+        : dispatch(ctx, target, method, url, raw, contentType, req, res, warnings);
     if (fault?.rule?.resetAfter) {
       req.socket.destroy();
       return;
@@ -252,6 +271,7 @@ function dispatch(
     case 'sandbox':
       return ok(ctx.sandboxEndpoint(method, target.path, raw)?.body);
     case 'not-found':
+    case 'review':
       return ok(undefined);
     case 'resource':
       break;
