@@ -4,6 +4,8 @@ export const SERVICE_NAME = 'plumbline';
 export const METRIC = {
   syncSucceeded: 'SyncSucceeded',
   syncFailed: 'SyncFailed',
+  /** A sync that failed transiently and is delivered again after a backoff. */
+  syncRetried: 'SyncRetried',
   syncDuration: 'SyncDuration',
   driftDetected: 'DriftDetected',
   messagesEnqueued: 'MessagesEnqueued',

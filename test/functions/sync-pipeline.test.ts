@@ -271,22 +271,23 @@ describe('runSyncJob', () => {
       ],
     ]);
   });
-  it('leases a claim for the time the invocation has left plus a minute, ending before SQS redelivers', async () => {
+  it('leases a claim for the time the invocation has left plus 20 s, ending before SQS redelivers', async () => {
     const leases: number[] = [];
     const claims: SyncJobPorts['claims'] = {
       claim: (cluster, app, c, trigger, lease) => {
         leases.push(lease);
         return ports.claims.claim(cluster, app, c, trigger, lease);
       },
+      release: (...args) => ports.claims.release(...args),
       complete: (...args) => ports.claims.complete(...args),
     };
     await runSyncJob(
       job('webhook', 'delivery-lease'),
-      { ...ports, claims, remainingMs: () => 600_000 },
+      { ...ports, claims, remainingMs: () => 300_000 },
       policy,
       new Redactor(),
     );
-    // A 10-minute function: the lease ends at 11 minutes, before the 15-minute visibility timeout.
-    expect(leases).toEqual([660]);
+    // A 5-minute function: the lease ends at 5 min 20 s, before the 5 min 30 s visibility timeout.
+    expect(leases).toEqual([320]);
   });
 });
