@@ -1,5 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { REPOSITORY_SKIPPED_MESSAGE } from '../../functions/shared/metric-names';
+import { type PlumblineConfigError, parsePlumblineConfig } from '../../infra/config';
 import { QUEUE_AGE_ALARM_SECONDS } from '../../infra/constructs/monitoring';
 import { MAX_RECEIVES } from '../../lib/core/pipeline';
 import { PROPS, synth } from './stack';
@@ -157,5 +158,27 @@ describe('Sync retries', () => {
       },
       Roles: [{ Ref: idOf(template, 'AWS::IAM::Role', /SyncRole/) }],
     });
+  });
+});
+
+describe('webhookConcurrency', () => {
+  const base = {
+    repositories: [{ url: 'https://github.com/a/b.git', branch: 'main', provider: 'github' }],
+    clusters: [{ name: 'prod', region: 'eu-west-1', allowedNamespaces: ['apps'] }],
+  };
+  const issues = (webhookConcurrency: unknown): readonly string[] => {
+    try {
+      parsePlumblineConfig({ ...base, webhookConcurrency });
+      return [];
+    } catch (err: unknown) {
+      return (err as PlumblineConfigError).issues;
+    }
+  };
+
+  it('accepts 0 to 1000 and refuses anything else, naming the field', () => {
+    expect(issues(0)).toEqual([]);
+    expect(issues(50)).toEqual([]);
+    for (const bad of [-1, 1.5, 1001, '10'])
+      expect(issues(bad)).toEqual([expect.stringMatching(/^webhookConcurrency: /)]);
   });
 });
