@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { REPOSITORY_SKIPPED_MESSAGE } from '../../functions/shared/metric-names';
 import { type PlumblineConfigError, parsePlumblineConfig } from '../../infra/config';
 import { QUEUE_AGE_ALARM_SECONDS } from '../../infra/constructs/monitoring';
 import { MAX_RECEIVES } from '../../lib/core/pipeline';
-import { PROPS, synth } from './stack';
+import { PROPS, ROOT, synth } from './stack';
 
 type Resource = { Properties: Record<string, unknown> };
 
@@ -102,6 +104,15 @@ describe('Monitoring', () => {
         Match.objectLike({ MetricName: 'ReconcileRepositoryFailed', MetricValue: '1' }),
       ],
     });
+  });
+
+  it('names every alarm in the README monitoring table', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (id) => /^PlumblineMonitoring(\w+Alarm)[0-9A-F]{8}$/.exec(id)?.[1],
+    );
+    expect(ids).toHaveLength(14);
+    for (const id of ids) expect(readme).toContain(`\`${id}\``);
   });
 
   it('graphs every alarmed metric on the dashboard', () => {
