@@ -222,20 +222,16 @@ describe('runSyncJob', () => {
       {
         ...ports,
         connect: async () => {
-          throw new Error('cannot assume the cluster role: AccessDenied');
+          throw new Error('connect ECONNRESET 10.0.0.1:443');
         },
       },
       policy,
       new Redactor(),
     );
-    await expect(result).rejects.toThrow('AccessDenied');
+    await expect(result).rejects.toThrow('ECONNRESET');
     expect(statuses).toEqual([
       ['delivery-4', 'pending', 'shop on prod: syncing'],
-      [
-        'delivery-4',
-        'error',
-        'shop on prod: Error: cannot assume the cluster role: AccessDenied; will retry',
-      ],
+      ['delivery-4', 'error', 'shop on prod: Error: connect ECONNRESET 10.0.0.1:443; will retry'],
     ]);
     const [record] = await audit.query({ cluster: 'prod', limit: 1 });
     expect(record).toMatchObject({
@@ -244,7 +240,7 @@ describe('runSyncJob', () => {
       deliveryId: 'delivery-4',
       outcome: 'failed',
       failure: 'transient',
-      error: 'Error: cannot assume the cluster role: AccessDenied',
+      error: 'Error: connect ECONNRESET 10.0.0.1:443',
     });
   });
   it('passes on what the API server warned of with an apply', async () => {
