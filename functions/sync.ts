@@ -229,7 +229,7 @@ export function createSyncHandler(
 /**
  * A job that threw. Permanent: logged, counted as SyncFailed, and deleted (false) — runSyncJob has
  * recorded it when it knew the job; a message it could not even parse has no record to write.
- * Transient: counted as SyncRetried (and SyncFailed when it is given up), delivered again after a
+ * Transient: counted as SyncRetried (as SyncFailed when it is given up), delivered again after a
  * backoff (true).
  */
 async function failed(
@@ -254,8 +254,7 @@ async function failed(
       : 'sync job will be retried',
     { ...fields, delaySeconds: next.delaySeconds },
   );
-  metrics.addMetric(METRIC.syncRetried, MetricUnit.Count, 1);
-  if (next.lastAttempt) metrics.addMetric(METRIC.syncFailed, MetricUnit.Count, 1);
+  metrics.addMetric(next.lastAttempt ? METRIC.syncFailed : METRIC.syncRetried, MetricUnit.Count, 1);
   try {
     await d.redelivery?.delay(record.receiptHandle, next.delaySeconds);
   } catch (delayErr: unknown) {

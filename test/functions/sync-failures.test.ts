@@ -201,6 +201,7 @@ describe('functions/sync failures', () => {
     expect(delays).toEqual([30, 60, 120, 240, 300, 0]);
     // Given up: counted as a failed sync as well, and said so.
     expect(lastOutput).toMatch(/"SyncFailed":1/);
+    expect(lastOutput).not.toMatch(/"SyncRetried"/);
     expect(lastOutput).toContain('message to the dead-letter queue');
   });
 
