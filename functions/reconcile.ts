@@ -13,7 +13,7 @@ import { type OrphanState, reportOrphans } from '../lib/core/pipeline/orphans';
 import { auditCheckpointer } from './shared/checkpoints';
 import { type Deployment, deploymentFromEnv, requiredEnv } from './shared/deployment';
 import { GitSources } from './shared/git';
-import { CHECKPOINT_FAILED_MESSAGE, SERVICE_NAME } from './shared/metric-names';
+import { CHECKPOINT_FAILED_MESSAGE, REPOSITORY_SKIPPED_MESSAGE, SERVICE_NAME } from './shared/metric-names';
 import type { BranchHead, RepoConfigSource } from './shared/ports';
 import { enqueue, type SyncMessage } from './shared/queue';
 import { annotate, traced, traceInvocation } from './shared/tracing';
@@ -88,7 +88,7 @@ export function createReconcileHandler(
       } catch (err: unknown) {
         failedRepositories.push(repo.url);
         const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        logger.error('repository skipped', { repo: repo.url, error: error.split('\n')[0] });
+        logger.error(REPOSITORY_SKIPPED_MESSAGE, { repo: repo.url, error: error.split('\n')[0] });
       }
     }
     const enqueued = await enqueue(d.sqs, d.queueUrl, messages);

@@ -4,11 +4,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoDbAuditStore } from '../lib/adapters/aws/audit-dynamodb';
 import { KmsAuditMac } from '../lib/adapters/aws/audit-kms-mac';
 import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
 import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
+import { SqsRedelivery } from '../lib/adapters/aws/sqs-redelivery';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
 import { GitHubCommitStatus } from '../lib/adapters/github/commit-status';
 // Imported from its file, not the index: the index re-exports PooledKubeConfig, which would pull
@@ -16,7 +18,9 @@ import { GitHubCommitStatus } from '../lib/adapters/github/commit-status';
 import { KubernetesCluster } from '../lib/adapters/kubernetes/cluster';
 import { rendererFor } from '../lib/adapters/renderers';
 import type { AuditStore } from '../lib/core/audit';
+import { PlumblineError } from '../lib/core/errors';
 import {
+  afterFailure,
   JobBusyError,
   type PipelineState,
   runSyncJob,
@@ -64,6 +68,8 @@ export interface SyncDeps {
   readonly signatureTrust: SignatureTrusts;
   /** Where a repository with `commitStatus` gets its statuses (production: GitHub). */
   readonly commitStatus?: (repo: DeployedRepository) => CommitStatusPort;
+  /** When SQS delivers a failed message again (production: SqsRedelivery); omitted: the queue's visibility timeout. */
+  readonly redelivery?: Pick<SqsRedelivery, 'delay'>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
@@ -75,7 +81,9 @@ type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 const JOB_FIELDS = ['repo', 'cluster', 'app', 'commit', 'ref', 'trigger', 'triggerId'] as const;
 
-class SyncMessageError extends Error {
+/** A message this deployment cannot run (malformed, or naming what it does not deploy): never retried. */
+class SyncMessageError extends PlumblineError {
+  readonly retryable = false;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'SyncMessageError';
@@ -101,9 +109,10 @@ function parseJob(body: string): SyncJob {
 }
 
 /**
- * SQS FIFO (batch size 1, reportBatchItemFailures) → runSyncJob (#7). A message that fails is
- * reported and delivered again; on a FIFO queue, so is every message after it in the batch, which
- * keeps a cluster's syncs in order.
+ * SQS FIFO (batch size 1, reportBatchItemFailures) → runSyncJob (#7). A permanent failure is
+ * recorded by runSyncJob and its message deleted, so the cluster's group moves on; a transient one
+ * is reported and delivered again after a backoff (lib/core/pipeline/redelivery.ts). On a FIFO
+ * queue, so is every message after it in the batch, which keeps a cluster's syncs in order.
  */
 export function createSyncHandler(
   deps: () => SyncDeps,
@@ -202,13 +211,8 @@ export function createSyncHandler(
         try {
           await processRecord(record, d, context);
         } catch (err: unknown) {
-          const busy = err instanceof JobBusyError;
-          logger[busy ? 'warn' : 'error']('sync job will be retried', {
-            messageId: record.messageId,
-            receiveCount: record.attributes.ApproximateReceiveCount,
-            error: errorLine(err),
-          });
-          failures.push({ itemIdentifier: record.messageId });
+          if (await failed(record, err, d, logger, metrics))
+            failures.push({ itemIdentifier: record.messageId });
         } finally {
           logger.resetKeys();
         }
@@ -218,6 +222,44 @@ export function createSyncHandler(
     }
     return { batchItemFailures: failures };
   }
+}
+
+/**
+ * A job that threw. Permanent: logged, counted as SyncFailed, and deleted (false) — runSyncJob has
+ * recorded it when it knew the job; a message it could not even parse has no record to write.
+ * Transient: counted as SyncRetried (as SyncFailed when it is given up), delivered again after a
+ * backoff (true).
+ */
+async function failed(
+  record: SQSRecord,
+  err: unknown,
+  d: SyncDeps,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<boolean> {
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+  const next = afterFailure(err, receiveCount);
+  const fields = { messageId: record.messageId, receiveCount, error: errorLine(err) };
+  if (next.action === 'drop') {
+    logger.error('sync job failed permanently; message deleted', fields);
+    metrics.addMetric(METRIC.syncFailed, MetricUnit.Count, 1);
+    return false;
+  }
+  const busy = err instanceof JobBusyError;
+  logger[busy ? 'warn' : 'error'](
+    next.lastAttempt
+      ? 'sync job failed on its last attempt; message to the dead-letter queue'
+      : 'sync job will be retried',
+    { ...fields, delaySeconds: next.delaySeconds },
+  );
+  metrics.addMetric(next.lastAttempt ? METRIC.syncFailed : METRIC.syncRetried, MetricUnit.Count, 1);
+  try {
+    await d.redelivery?.delay(record.receiptHandle, next.delaySeconds);
+  } catch (delayErr: unknown) {
+    // The message still comes back, after the queue's visibility timeout instead.
+    logger.warn('sync retry delay not set', { messageId: record.messageId, error: errorLine(delayErr) });
+  }
+  return true;
 }
 
 /**
@@ -292,6 +334,10 @@ function productionDeps(): SyncDeps {
       signatureTrust,
       // GitSources keeps the token (the repository's credentials secret) for the container's life.
       commitStatus: (repo) => new GitHubCommitStatus({ token: () => git.apiToken(repo.url) }),
+      redelivery: new SqsRedelivery({
+        queueUrl: requiredEnv('QUEUE_URL'),
+        client: traced(new SQSClient({})),
+      }),
     };
   })();
   return production;

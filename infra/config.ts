@@ -71,6 +71,11 @@ export interface PlumblineProps {
   readonly network?: NetworkProps;
   /** Days to keep function and access logs (default 90). */
   readonly logRetentionDays?: number;
+  /**
+   * Reserved concurrency of the webhook function (default 10); 0 reserves none, for an account whose
+   * Lambda concurrency quota is under 110 (Lambda keeps 100 unreserved).
+   */
+  readonly webhookConcurrency?: number;
 }
 
 export interface PlumblineConfig extends PlumblineProps {
@@ -163,6 +168,7 @@ const schema = z
       })
       .optional(),
     logRetentionDays: z.number().int().min(1).max(3653).optional(),
+    webhookConcurrency: z.number().int().min(0).max(1000).optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();

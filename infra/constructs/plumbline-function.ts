@@ -23,6 +23,8 @@ export interface PlumblineFunctionProps {
   readonly vpc?: { vpc: IVpc; subnets: SubnetSelection; securityGroups: ISecurityGroup[] };
   /** esbuild `define`s: values compiled into the bundle, out of reach of the function's configuration. */
   readonly define?: Readonly<Record<string, string>>;
+  /** Concurrency set aside for, and the most allowed to, this function; omitted or 0: none reserved. */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -60,6 +62,8 @@ export class PlumblineFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
+      // 0 would mean "never run" to Lambda: here it means no reservation.
+      reservedConcurrentExecutions: props.reservedConcurrency || undefined,
       layers: props.layers,
       ephemeralStorageSize: props.ephemeralStorageSize,
       vpc: props.vpc?.vpc,

@@ -24,6 +24,12 @@ import { Monitoring } from './monitoring';
 import { PlumblineFunction } from './plumbline-function';
 import { SyncQueue } from './sync-queue';
 
+/**
+ * The webhook function's reserved concurrency: the stage's 50 requests a second (burst 100) at well
+ * under a second each. Lambda keeps 100 of the account's concurrency unreserved.
+ */
+export const DEFAULT_WEBHOOK_CONCURRENCY = 10;
+
 /** Lambda's 4,096 bytes of environment, less what the other variables take (ARNs, URLs, names). */
 const MAX_DEPLOYMENT_ENV_BYTES = 4096 - 800;
 
@@ -61,12 +67,11 @@ export class Plumbline extends Construct {
     const stack = Stack.of(this);
     const root = props.projectRoot ?? projectRoot();
     const logRetention = (props.logRetentionDays ?? 90) as RetentionDays;
-    const syncTimeout = Duration.minutes(10);
+    // No cluster's queue group is held longer than this by one attempt (docs/adr/0022-fail-fast.md).
+    const syncTimeout = Duration.minutes(5);
 
     this.data = new PlumblineData(this, 'Data');
-    this.queue = new SyncQueue(this, 'SyncQueue', {
-      visibilityTimeout: syncTimeout.plus(Duration.minutes(5)),
-    });
+    this.queue = new SyncQueue(this, 'SyncQueue', { functionTimeout: syncTimeout });
     this.webhookSecret = new Secret(this, 'WebhookSecret', {
       description: 'Plumbline webhook secret: paste into the git host webhook settings',
       generateSecretString: { passwordLength: 48, excludePunctuation: true },
@@ -142,6 +147,8 @@ export class Plumbline extends Construct {
       memorySize: 512,
       // GitHub waits 10 s for an answer.
       timeout: Duration.seconds(9),
+      // A flood of requests (signed or not) must not take the account's concurrency from everything else.
+      reservedConcurrency: props.webhookConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
       environment: { ...environment, WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn },
     });
     this.reconcile = new PlumblineFunction(this, 'Reconcile', {
@@ -267,7 +274,7 @@ export class Plumbline extends Construct {
       });
     }
 
-    new Rule(this, 'Schedule', {
+    const schedule = new Rule(this, 'Schedule', {
       description: 'Plumbline drift check of every app',
       schedule: Schedule.expression(props.schedule ?? 'rate(10 minutes)'),
       targets: [new LambdaFunction(this.reconcile.fn, { retryAttempts: 2 })],
@@ -294,6 +301,9 @@ export class Plumbline extends Construct {
       alarmEmail: props.alarmEmail,
       alarmTopicArn: props.alarmTopicArn,
       reconcileLogs: this.reconcile.logGroup,
+      functions: { webhook: this.webhook.fn, sync: this.sync.fn, reconcile: this.reconcile.fn },
+      api: this.api,
+      schedule,
     });
 
     new CfnOutput(this, 'WebhookUrl', { value: `${this.api.apiEndpoint}/webhooks/<provider>` });

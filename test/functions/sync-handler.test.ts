@@ -268,19 +268,15 @@ describe('functions/sync', () => {
     expect(sm).not.toHaveReceivedCommand(GetSecretValueCommand);
   });
 
-  it('reports a malformed message, and every message after it in the FIFO batch, for redelivery', async () => {
+  it('deletes a malformed message, which no retry can mend, and counts it as a failed sync', async () => {
     const bad = sqsRecord('{"repo": "https://example.com/x.git", "cluster": "prod"');
     const incomplete = sqsRecord(JSON.stringify({ repo: shopUrl, cluster: 'prod', app: 'shop' }));
-    const good = sqsRecord(shopMessage({ triggerId: 'delivery-after-a-bad-one' }));
-    const { result, output } = await invoke(bad, good);
-    expect(result.batchItemFailures).toEqual([
-      { itemIdentifier: bad.messageId },
-      { itemIdentifier: good.messageId },
-    ]);
+    const { result, output } = await invoke(bad);
+    expect(result.batchItemFailures).toEqual([]);
     expect(output).toContain('SyncMessageError: the sync message is not JSON');
-    expect((await invoke(incomplete)).result.batchItemFailures).toEqual([
-      { itemIdentifier: incomplete.messageId },
-    ]);
+    expect(output).toContain('sync job failed permanently; message deleted');
+    expect(output).toMatch(/"SyncFailed":1/);
+    expect((await invoke(incomplete)).result.batchItemFailures).toEqual([]);
     expect((await records()).length).toBe(1);
   });
 
@@ -303,7 +299,7 @@ describe('functions/sync', () => {
     const message = sqsRecord(shopMessage({ commit: side, ref: 'refs/heads/side', triggerId: 'side-ref' }));
     sandbox.resetStats();
     const { result, output } = await invoke(message);
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: message.messageId }]);
+    expect(result.batchItemFailures).toEqual([]);
     expect(output).toContain('SyncMessageError: sync message for ref refs/heads/side');
     expect(sandbox.stats().total).toBe(0);
     expect((await records()).length).toBe(before);

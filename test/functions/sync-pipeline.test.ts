@@ -222,20 +222,16 @@ describe('runSyncJob', () => {
       {
         ...ports,
         connect: async () => {
-          throw new Error('cannot assume the cluster role: AccessDenied');
+          throw new Error('connect ECONNRESET 10.0.0.1:443');
         },
       },
       policy,
       new Redactor(),
     );
-    await expect(result).rejects.toThrow('AccessDenied');
+    await expect(result).rejects.toThrow('ECONNRESET');
     expect(statuses).toEqual([
       ['delivery-4', 'pending', 'shop on prod: syncing'],
-      [
-        'delivery-4',
-        'error',
-        'shop on prod: Error: cannot assume the cluster role: AccessDenied; will retry',
-      ],
+      ['delivery-4', 'error', 'shop on prod: Error: connect ECONNRESET 10.0.0.1:443; will retry'],
     ]);
     const [record] = await audit.query({ cluster: 'prod', limit: 1 });
     expect(record).toMatchObject({
@@ -244,7 +240,7 @@ describe('runSyncJob', () => {
       deliveryId: 'delivery-4',
       outcome: 'failed',
       failure: 'transient',
-      error: 'Error: cannot assume the cluster role: AccessDenied',
+      error: 'Error: connect ECONNRESET 10.0.0.1:443',
     });
   });
   it('passes on what the API server warned of with an apply', async () => {
@@ -271,22 +267,23 @@ describe('runSyncJob', () => {
       ],
     ]);
   });
-  it('leases a claim for the time the invocation has left plus a minute, ending before SQS redelivers', async () => {
+  it('leases a claim for the time the invocation has left plus 20 s, ending before SQS redelivers', async () => {
     const leases: number[] = [];
     const claims: SyncJobPorts['claims'] = {
       claim: (cluster, app, c, trigger, lease) => {
         leases.push(lease);
         return ports.claims.claim(cluster, app, c, trigger, lease);
       },
+      release: (...args) => ports.claims.release(...args),
       complete: (...args) => ports.claims.complete(...args),
     };
     await runSyncJob(
       job('webhook', 'delivery-lease'),
-      { ...ports, claims, remainingMs: () => 600_000 },
+      { ...ports, claims, remainingMs: () => 300_000 },
       policy,
       new Redactor(),
     );
-    // A 10-minute function: the lease ends at 11 minutes, before the 15-minute visibility timeout.
-    expect(leases).toEqual([660]);
+    // A 5-minute function: the lease ends at 5 min 20 s, before the 5 min 30 s visibility timeout.
+    expect(leases).toEqual([320]);
   });
 });

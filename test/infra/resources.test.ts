@@ -43,7 +43,6 @@ describe('PlumblineStack resources', () => {
   });
 
   it('alarms on the dead-letter queue, sync failures, drift and audit checkpoint failures, to an encrypted topic', () => {
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     for (const metric of [
       'ApproximateNumberOfMessagesVisible',
       'SyncFailed',

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { auditTableDefinition } from '../../lib/adapters/aws/audit-table';
 import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
+import { MAX_RECEIVES } from '../../lib/core/pipeline/redelivery';
 import { nagFindings, PROPS, synth } from './stack';
 
 const { stack, template } = synth();
@@ -327,7 +328,7 @@ describe('PlumblineStack security properties', () => {
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       KmsMasterKeyId: Match.anyValue(),
-      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: MAX_RECEIVES },
     });
     template.hasResourceProperties('AWS::SQS::Queue', { FifoQueue: true, KmsMasterKeyId: Match.anyValue() });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {

@@ -1,6 +1,8 @@
 import { DescribeClusterCommand, type DescribeClusterCommandOutput, EKSClient } from '@aws-sdk/client-eks';
 import { AssumeRoleCommand, type AssumeRoleCommandOutput, STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
+import { PlumblineError } from '../../core/errors';
+import { isRetryableAwsError } from './aws-errors';
 import { type EksToken, eksToken } from './eks-token';
 import { retryThrottled } from './throttling';
 
@@ -27,10 +29,18 @@ export interface SessionTags {
   readonly commit?: string;
 }
 
-export class ClusterAccessError extends Error {
+/**
+ * The cluster's role could not be assumed or the cluster described. Permanent when AWS answered
+ * with a client error (AccessDenied, a cluster that does not exist, bad credentials): retrying
+ * would only hold the cluster's queue group. Transient when throttled, a 5xx or no answer at all,
+ * and when the cluster has no endpoint yet (it is being created).
+ */
+export class ClusterAccessError extends PlumblineError {
+  readonly retryable: boolean;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ClusterAccessError';
+    this.retryable = options?.cause === undefined || isRetryableAwsError(options.cause);
   }
 }
 

@@ -4,6 +4,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { SecretResolutionError, type SecretStore } from '../../core/secrets';
+import { isRetryableAwsError } from './aws-errors';
 import { retryThrottled } from './throttling';
 
 /** BatchGetSecretValue takes at most 20 secret ids per call. */
@@ -54,7 +55,8 @@ export class SecretsManagerStore implements SecretStore {
         } catch (err: unknown) {
           throw new SecretResolutionError(
             `cannot read secrets ${ids.join(', ')} from Secrets Manager: ${err instanceof Error ? err.name : 'error'}`,
-            { cause: err },
+            // Throttled (after retries), a 5xx or no answer: the sync is tried again; AccessDenied is not.
+            { cause: err, retryable: isRetryableAwsError(err) },
           );
         }
         for (const v of out.SecretValues ?? []) {

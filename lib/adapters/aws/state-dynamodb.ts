@@ -342,6 +342,27 @@ export class DynamoDbSyncClaims extends StateTable {
     }
   }
 
+  /**
+   * Gives up a running claim after a failed attempt, so the retry that SQS delivers in 30 seconds is
+   * not refused as busy until the lease (the whole invocation's time) runs out.
+   */
+  async release(cluster: string, app: string, commit: string, triggerId: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: this.key(cluster, app, commit, triggerId),
+          ConditionExpression: '#state = :running',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':running': 'running' },
+        }),
+      );
+    } catch (err: unknown) {
+      // Already done (or gone): nothing to release.
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
   async complete(
     cluster: string,
     app: string,

@@ -1,9 +1,4 @@
-const THROTTLING = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
+import { isThrottlingError } from './aws-errors';
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -19,8 +14,7 @@ export async function retryThrottled<T>(
     try {
       return await call();
     } catch (err: unknown) {
-      const name = err instanceof Error ? err.name : '';
-      if (attempt >= 4 || !THROTTLING.has(name)) throw err;
+      if (attempt >= 4 || !isThrottlingError(err)) throw err;
       await sleep(200 * 2 ** attempt * (0.5 + Math.random() / 2));
     }
   }

@@ -12,8 +12,13 @@ export type GitSourceErrorCode =
   /** Writing an app's files to the local destination failed. */
   | 'io';
 
-/** A repository that cannot be reached, resolved or fetched; one line, credentials never included. */
-export class GitSourceError extends Error {
+/**
+ * A repository that cannot be reached, resolved or fetched; one line, credentials never included.
+ * Only a network failure (which includes a 5xx) or a local write may go better next time: refused
+ * credentials, a missing repository or ref, or a commit that is not there will not.
+ */
+export class GitSourceError extends PlumblineError {
+  readonly retryable: boolean;
   constructor(
     message: string,
     readonly code: GitSourceErrorCode,
@@ -21,6 +26,7 @@ export class GitSourceError extends Error {
   ) {
     super(oneLine(message), options);
     this.name = 'GitSourceError';
+    this.retryable = code === 'network' || code === 'io';
   }
 }
 

@@ -30,6 +30,8 @@ export interface SyncJobPorts {
       triggerId: string,
       leaseSeconds: number,
     ): Promise<'claimed' | 'done' | 'running'>;
+    /** Gives up a running claim after an attempt failed transiently, so the retry may claim it. */
+    release(cluster: string, app: string, commit: string, triggerId: string): Promise<void>;
     complete(
       cluster: string,
       app: string,

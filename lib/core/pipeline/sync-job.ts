@@ -24,11 +24,11 @@ import type {
 const RESERVE_MS = 30_000;
 /**
  * A claim outlives the invocation that holds it by this much. The lease must end before SQS
- * redelivers the message (visibility 15 minutes, function timeout 10): a lease as long as the
- * visibility made the first redelivery after a crash or timeout find the job still "running",
- * spend a receive on JobBusyError, and reach the dead-letter queue after about two real attempts.
+ * redelivers the message after a crash or timeout (visibility: the function's timeout plus 30 s,
+ * see infra/constructs/sync-queue.ts): a lease as long as the visibility made that redelivery find
+ * the job still "running" and spend a receive on JobBusyError.
  */
-const LEASE_MARGIN_MS = 60_000;
+const LEASE_MARGIN_MS = 20_000;
 
 function oneLine(err: unknown): string {
   return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!;
@@ -85,6 +85,9 @@ export async function runSyncJob(
   try {
     return await runClaimed(job, ports, policy, redactor, report);
   } catch (err: unknown) {
+    // The retry comes within seconds to minutes (lib/core/pipeline/redelivery.ts), long before the
+    // lease would end: released, so that it is not refused as busy.
+    await ports.claims.release(job.cluster, job.app, job.commit, job.triggerId).catch(() => undefined);
     // SQS delivers the message again; until then the commit shows why it is not done.
     await report('error', `${job.app} on ${job.cluster}: ${redactor.redact(oneLine(err))}; will retry`);
     throw err;

@@ -1,3 +1,4 @@
+import { PlumblineError } from '../errors';
 import type { Inventory, StoredInventory } from '../inventory';
 import type { KubeObject } from '../manifests';
 
@@ -121,8 +122,13 @@ export interface InventoryStore {
   ): Promise<void>;
 }
 
-/** A failure reported by the Kubernetes API (a `Status`), thrown by ClusterPort implementations. */
-export class ClusterApiError extends Error {
+/**
+ * A failure reported by the Kubernetes API (a `Status`), thrown by ClusterPort implementations.
+ * Retryable for 408, 429 and 5xx (the adapter has already retried those a few times); any other
+ * answer — 401 and 403 above all — will be the same next time.
+ */
+export class ClusterApiError extends PlumblineError {
+  readonly retryable: boolean;
   constructor(
     message: string,
     readonly code: number,
@@ -136,11 +142,13 @@ export class ClusterApiError extends Error {
   ) {
     super(message, options);
     this.name = 'ClusterApiError';
+    this.retryable = code === 408 || code === 429 || code >= 500;
   }
 }
 
-/** The cluster could not be reached (after retries). */
-export class ClusterUnreachableError extends Error {
+/** The cluster could not be reached (after retries): a network failure, worth another try later. */
+export class ClusterUnreachableError extends PlumblineError {
+  readonly retryable = true;
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = 'ClusterUnreachableError';

@@ -179,4 +179,14 @@ describe('DynamoDB state table', () => {
     now += 61 * 1000;
     expect(await claims.claim('prod', 'api', 'beef', 'msg-9', 60)).toBe('claimed');
   });
+
+  it('releases a running claim after a failed attempt, so the retry runs before the lease ends; never a done one', async () => {
+    const claims = new DynamoDbSyncClaims(options());
+    expect(await claims.claim('prod', 'api', 'f00d', 'msg-r', 330)).toBe('claimed');
+    await claims.release('prod', 'api', 'f00d', 'msg-r');
+    expect(await claims.claim('prod', 'api', 'f00d', 'msg-r', 330)).toBe('claimed');
+    await claims.complete('prod', 'api', 'f00d', 'msg-r', 7);
+    await claims.release('prod', 'api', 'f00d', 'msg-r');
+    expect(await claims.claim('prod', 'api', 'f00d', 'msg-r', 330)).toBe('done');
+  });
 });
