@@ -620,7 +620,7 @@ describe('plumbline doctor (command)', () => {
     [
       'an unknown flag',
       () => ['--config', 'x.json', '--regoin', 'eu-west-1'],
-      /^error: .*Unknown option '--regoin'/,
+      /^error: unknown flag --regoin for 'doctor'; did you mean --region\?/,
     ],
     [
       'a bad region',

@@ -39,6 +39,7 @@ describe('parseRepoConfig', () => {
       pruneAdopted: false,
       pruneShare: 50,
       maxFileBytes: 8 * 1024 * 1024,
+      ignoreDifferences: [],
     });
   });
 
