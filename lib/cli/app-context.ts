@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { ChartSource } from '../adapters/charts';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
 import { JsonFileSecretStore } from '../adapters/secrets/json-file';
@@ -37,6 +38,7 @@ export const APP_OPTIONS = {
   repo: { type: 'string' },
   ref: { type: 'string' },
   'verify-signatures': { type: 'string', multiple: true },
+  'chart-repositories': { type: 'string' },
 } as const;
 
 /** The renderer options of every app command, for its help text. */
@@ -45,6 +47,8 @@ export const RENDER_OPTIONS_HELP = `Renderer options:
   --release NAME        helm release name (default: --app, else the directory's name)
   --values FILE         helm values file inside the repository, relative to the current directory (repeatable)
   --kube-version V      helm --kube-version, e.g. v1.33.0
+  --chart-repositories URL,...   chart repositories and OCI registries remote charts and Chart.yaml
+                        dependencies may come from (path prefix; none given: every remote chart is refused)
   (helm renders into --namespace, default "default")
 
 Source options (instead of PATH):
@@ -72,6 +76,7 @@ export interface AppFlags {
   repo?: string;
   ref?: string;
   'verify-signatures'?: string[];
+  'chart-repositories'?: string;
 }
 
 export interface RenderInput {
@@ -102,6 +107,7 @@ export async function renderInput(path: string | undefined, flags: AppFlags): Pr
     ...(flags.ref ? { ref: flags.ref } : {}),
     ...(flags.app ? { app: flags.app } : {}),
     ...(flags['verify-signatures'] ? { verifySignatures: flags['verify-signatures'] } : {}),
+    charts: chartSourceOf(flags),
   });
   return {
     rendered: out.rendered,
@@ -198,7 +204,24 @@ export async function renderPath(path: string | undefined, flags: AppFlags): Pro
     if (err instanceof RendererConfigError) throw new UsageError(err.message, { cause: err });
     throw err;
   }
-  return rendererFor(config).render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS });
+  return rendererFor(config, { charts: chartSourceOf(flags) }).render({
+    repoRoot,
+    appPath,
+    limits: DEFAULT_RENDER_LIMITS,
+  });
+}
+
+/** `--chart-repositories URL,...`: the allow-list of remote charts (#15); cached under PLUMBLINE_CACHE_DIR. */
+export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories'>): ChartSource {
+  const allowList = (flags['chart-repositories'] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const url of allowList) {
+    if (!/^(https?|oci):\/\/[^/\s]+/.test(url))
+      throw new UsageError(`--chart-repositories: "${url}" is not an https://, http:// or oci:// URL`);
+  }
+  return new ChartSource({ allowList });
 }
 
 export function allowListOf(flags: AppFlags): AllowList {

@@ -20,6 +20,7 @@ Commands:
   drift       detect-only drift check
   audit       query and verify the audit trail (audit init|query|verify)
   eks         EKS helpers: eks token prints an ExecCredential like aws eks get-token
+  chart       chart lock: pin remote charts' digests in the app's plumbline.lock
 
 Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
 Run 'plumbline <command> --help' for a command's options.
@@ -40,6 +41,7 @@ const COMMANDS: Record<string, Command> = {
   // Loaded on demand: it starts DynamoDB Local, the sandbox and a git server.
   local: async (args, io) => (await import('./commands/local.js')).localCommand(args, io),
   eks: async (args, io) => (await import('./commands/eks.js')).eksCommand(args, io),
+  chart: async (args, io) => (await import('./commands/chart.js')).chartCommand(args, io),
 };
 
 /** Errors that mean bad input (exit 2): the manifests, the policy or the command line. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChartSource } from '../adapters/charts';
 import { checkCommitSignature, GitSource, staticCredentials, verifierFromFiles } from '../adapters/git';
 import { rendererFor } from '../adapters/renderers';
 import { inputsOf } from '../core/fanout';
@@ -27,6 +28,7 @@ export async function renderFromRepo(options: {
   ref?: string;
   app?: string;
   verifySignatures?: readonly string[];
+  charts?: ChartSource;
 }): Promise<RepoRender> {
   if (!options.app)
     throw new UsageError('--app NAME is required with --repo: the app is looked up in plumbline.yaml');
@@ -58,11 +60,13 @@ export async function renderFromRepo(options: {
   try {
     const [first, ...rest] = inputsOf(app);
     await source.readApp(commit, first ?? app.path, dir, DEFAULT_RENDER_LIMITS, rest);
-    const rendered = await rendererFor(app.renderer).render({
-      repoRoot: dir,
-      appPath: app.path,
-      limits: DEFAULT_RENDER_LIMITS,
-    });
+    const rendered = await rendererFor(app.renderer, options.charts ? { charts: options.charts } : {}).render(
+      {
+        repoRoot: dir,
+        appPath: app.path,
+        limits: DEFAULT_RENDER_LIMITS,
+      },
+    );
     return { rendered, commit, app, ...(signer ? { signer } : {}) };
   } finally {
     await rm(dir, { recursive: true, force: true });
