@@ -29,6 +29,7 @@ import { DEFAULT_RENDER_LIMITS } from '../lib/core/render';
 import type { SecretStore } from '../lib/core/secrets';
 import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/signatures';
 import type { InventoryStore } from '../lib/core/sync';
+import { chartSourceFor } from './shared/charts';
 import {
   type DeployedCluster,
   type DeployedRepository,
@@ -142,7 +143,7 @@ export function createSyncHandler(
     const ports: SyncJobPorts = {
       claims: d.claims,
       repo: await d.repository(repo.url),
-      renderer: (config) => rendererFor(config, { redactor }),
+      renderer: (config) => rendererFor(config, { redactor, charts: chartSourceFor(d.deployment) }),
       render: (renderer, repoRoot, appPath) =>
         renderer.render({ repoRoot, appPath, limits: DEFAULT_RENDER_LIMITS }),
       connect: async (j) => {

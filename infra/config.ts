@@ -71,6 +71,11 @@ export interface PlumblineProps {
   readonly network?: NetworkProps;
   /** Days to keep function and access logs (default 90). */
   readonly logRetentionDays?: number;
+  /**
+   * Chart repositories and OCI registries remote charts may come from (#15): `https://…`, `http://…`
+   * or `oci://host/path`, matched as a whole-segment path prefix. Omitted: every remote chart is refused.
+   */
+  readonly chartRepositories?: readonly string[];
 }
 
 export interface PlumblineConfig extends PlumblineProps {
@@ -163,6 +168,17 @@ const schema = z
       })
       .optional(),
     logRetentionDays: z.number().int().min(1).max(3653).optional(),
+    chartRepositories: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(https?|oci):\/\/[^/@\s?#]+(\/[^\s?#]*)?$/,
+            'must be an https://, http:// or oci:// URL without credentials',
+          ),
+      )
+      .max(50)
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();
