@@ -4,3 +4,4 @@ export * from './http-client';
 export * from './lock';
 export * from './oci';
 export * from './source';
+// ecr.ts (SigV4) is imported by its own path, so that the renderers do not load the signer.
