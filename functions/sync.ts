@@ -32,6 +32,7 @@ import { Redactor } from '../lib/core/redact';
 import type { SecretStore } from '../lib/core/secrets';
 import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/signatures';
 import type { InventoryStore } from '../lib/core/sync';
+import { chartSourceFor } from './shared/charts';
 import {
   type DeployedCluster,
   type DeployedRepository,
@@ -150,7 +151,7 @@ export function createSyncHandler(
     const ports: SyncJobPorts = {
       claims: d.claims,
       repo: await d.repository(repo.url),
-      renderer: (config) => rendererFor(config, { redactor }),
+      renderer: (config) => rendererFor(config, { redactor, charts: chartSourceFor(d.deployment) }),
       render: (renderer, repoRoot, appPath, limits) => renderer.render({ repoRoot, appPath, limits }),
       connect: async (j) => {
         const { http, principal } = await d.connect(cluster, j);

@@ -76,6 +76,11 @@ export interface PlumblineProps {
    * Lambda concurrency quota is under 110 (Lambda keeps 100 unreserved).
    */
   readonly webhookConcurrency?: number;
+  /**
+   * Chart repositories and OCI registries remote charts may come from (#15): `https://…`, `http://…`
+   * or `oci://host/path`, matched as a whole-segment path prefix. Omitted: every remote chart is refused.
+   */
+  readonly chartRepositories?: readonly string[];
 }
 
 export interface PlumblineConfig extends PlumblineProps {
@@ -169,6 +174,17 @@ const schema = z
       .optional(),
     logRetentionDays: z.number().int().min(1).max(3653).optional(),
     webhookConcurrency: z.number().int().min(0).max(1000).optional(),
+    chartRepositories: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^(https?|oci):\/\/[^/@\s?#]+(\/[^\s?#]*)?$/,
+            'must be an https://, http:// or oci:// URL without credentials',
+          ),
+      )
+      .max(50)
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();

@@ -196,6 +196,16 @@ const COVERAGE: Record<string, Coverage> = {
     reason:
       'takes minutes (1,000-object syncs, a 2,000-file repository); the same runner runs above with webhooks',
   },
+  // Remote charts (#15): run against a real docker-registry and chart repository, not ghcr.io.
+  'plumbline chart lock --app podinfo --chart-repositories oci://ghcr.io/stefanprodan/charts': {
+    test: 'test/cli/remote-charts-sync.test.ts',
+    evidence: [/'chart',\s*'lock',\s*'--app',/, /'--chart-repositories',\s*allow,/],
+  },
+  'plumbline sync --repo https://github.com/acme/platform-config.git --app podinfo --kubeconfig ~/.kube/config --chart-repositories oci://ghcr.io/stefanprodan/charts':
+    {
+      test: 'test/cli/remote-charts-sync.test.ts',
+      evidence: [/'sync',\s*'--repo',\s*url,\s*'--app',\s*app,/, /'--chart-repositories',\s*allow,/],
+    },
 };
 
 const ROOT = join(__dirname, '..');

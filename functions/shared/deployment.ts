@@ -4,6 +4,8 @@ import type { Provider } from '../../lib/core/webhooks';
 export interface Deployment {
   readonly repositories: readonly DeployedRepository[];
   readonly clusters: readonly DeployedCluster[];
+  /** The allow-list of remote chart repositories (#15); absent: none. */
+  readonly chartRepositories?: readonly string[];
 }
 
 export interface DeployedRepository {

@@ -123,6 +123,7 @@ export class Plumbline extends Construct {
         allowedNamespaces: cluster.allowedNamespaces,
         clusterScoped: cluster.clusterScoped,
       })),
+      ...(props.chartRepositories?.length ? { chartRepositories: props.chartRepositories } : {}),
     };
     // Lambda allows 4 KB of environment variables per function, and the deployment travels in one.
     // Checked here (unresolved ARNs are counted as their placeholders, a little longer than the

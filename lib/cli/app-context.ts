@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
+import { ChartSource } from '../adapters/charts';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
 import { JsonFileSecretStore } from '../adapters/secrets/json-file';
@@ -41,6 +42,7 @@ export const APP_OPTIONS = {
   repo: { type: 'string' },
   ref: { type: 'string' },
   'verify-signatures': { type: 'string', multiple: true },
+  'chart-repositories': { type: 'string' },
 } as const;
 
 /** The renderer options of every app command, for its help text. */
@@ -50,6 +52,8 @@ export const RENDER_OPTIONS_HELP = `Renderer options:
   --values FILE         helm values file inside the repository, relative to the current directory (repeatable)
   --kube-version V      helm --kube-version, e.g. v1.33.0
   --max-file-bytes N    largest file the app may read (default 8388608; with --repo: maxFileBytes in plumbline.yaml)
+  --chart-repositories URL,...   chart repositories and OCI registries remote charts and Chart.yaml
+                        dependencies may come from (path prefix; none given: every remote chart is refused)
   (helm renders into --namespace, default "default")
 
 Source options (instead of PATH):
@@ -78,6 +82,7 @@ export interface AppFlags {
   repo?: string;
   ref?: string;
   'verify-signatures'?: string[];
+  'chart-repositories'?: string;
 }
 
 export interface RenderInput {
@@ -131,6 +136,7 @@ export async function renderInput(path: string | undefined, flags: AppFlags): Pr
     ...(flags.ref ? { ref: flags.ref } : {}),
     ...(flags.app ? { app: flags.app } : {}),
     ...(flags['verify-signatures'] ? { verifySignatures: flags['verify-signatures'] } : {}),
+    charts: chartSourceOf(flags),
   });
   return {
     rendered: out.rendered,
@@ -228,7 +234,24 @@ export async function renderPath(path: string | undefined, flags: AppFlags): Pro
     if (err instanceof RendererConfigError) throw new UsageError(err.message, { cause: err });
     throw err;
   }
-  return rendererFor(config).render({ repoRoot, appPath, limits: limitsOf(flags) });
+  return rendererFor(config, { charts: chartSourceOf(flags) }).render({
+    repoRoot,
+    appPath,
+    limits: limitsOf(flags),
+  });
+}
+
+/** `--chart-repositories URL,...`: the allow-list of remote charts (#15); cached under PLUMBLINE_CACHE_DIR. */
+export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories'>): ChartSource {
+  const allowList = (flags['chart-repositories'] ?? '')
+    .split(',')
+    .map((u) => u.trim())
+    .filter((u) => u !== '');
+  for (const url of allowList) {
+    if (!/^(https?|oci):\/\/[^/\s]+/.test(url))
+      throw new UsageError(`--chart-repositories: "${url}" is not an https://, http:// or oci:// URL`);
+  }
+  return new ChartSource({ allowList });
 }
 
 export function allowListOf(flags: AppFlags): AllowList {

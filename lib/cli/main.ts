@@ -24,6 +24,7 @@ Commands:
   audit       query and verify the audit trail (audit init|query|verify)
   eks         EKS helpers: eks token prints an ExecCredential like aws eks get-token
   doctor      check a deployment against the AWS account (read-only), before and after cdk deploy
+  chart       chart lock: pin remote charts' digests in the app's plumbline.lock
 
 Exit codes: 0 success; 1 the answer is "yes" or the operation failed; 2 bad usage or input.
 Run 'plumbline <command> --help' for a command's options.
@@ -45,6 +46,7 @@ const COMMANDS: Record<string, Command> = {
   local: async (args, io) => (await import('./commands/local.js')).localCommand(args, io),
   eks: async (args, io) => (await import('./commands/eks.js')).eksCommand(args, io),
   doctor: async (args, io) => (await import('./commands/doctor.js')).doctorCommand(args, io),
+  chart: async (args, io) => (await import('./commands/chart.js')).chartCommand(args, io),
 };
 
 /** Runs the CLI and returns the exit code; never throws. */

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ChartSource } from '../adapters/charts';
 import {
   checkCommitSignature,
   discoveryNotes,
@@ -33,6 +34,7 @@ export async function renderFromRepo(options: {
   ref?: string;
   app?: string;
   verifySignatures?: readonly string[];
+  charts?: ChartSource;
 }): Promise<RepoRender> {
   if (!options.app)
     throw new UsageError('--app NAME is required with --repo: the app is looked up in plumbline.yaml');
@@ -69,7 +71,8 @@ export async function renderFromRepo(options: {
     const [first, ...rest] = inputsOf(app);
     const limits = renderLimitsOf(app);
     const read = await source.readApp(commit, first ?? app.path, dir, limits, rest);
-    const result = await rendererFor(app.renderer).render({ repoRoot: dir, appPath: app.path, limits });
+    const renderer = rendererFor(app.renderer, options.charts ? { charts: options.charts } : {});
+    const result = await renderer.render({ repoRoot: dir, appPath: app.path, limits });
     const notes = [...discoveryNotes(read.discovered), ...(result.notes ?? [])];
     const rendered = notes.length > 0 ? { ...result, notes } : result;
     return { rendered, commit, app, ...(signer ? { signer } : {}) };

@@ -78,7 +78,7 @@ describe('parseRendererConfig', () => {
     [{ type: 'kustomize', helm: {} }, 'unknown key "helm" (allowed: type)'],
     [
       helm({ postRenderer: '/bin/sh' }),
-      'unknown key helm."postRenderer" (allowed: releaseName, namespace, valueFiles, values, kubeVersion, includeCrds)',
+      'unknown key helm."postRenderer" (allowed: releaseName, namespace, valueFiles, values, kubeVersion, includeCrds, chart)',
     ],
     [{ type: 'jsonnet' }, 'unknown renderer "jsonnet" (known: plain, kustomize, helm, auto)'],
     [42, 'renderer must be a name or a mapping with a type'],

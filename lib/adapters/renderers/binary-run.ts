@@ -1,6 +1,7 @@
 import { dirname } from 'node:path';
 import type { RenderLimits } from '../../core/render';
 import { type LayerBinary, resolveLayerBinary } from '../binaries/layer-binaries';
+import type { ChartSource } from '../charts';
 import type { RepoCopy } from './repo-copy';
 import { type RunOutput, runBinary, type TextRedactor } from './run-binary';
 
@@ -12,6 +13,8 @@ export interface RendererDeps {
   readonly helm?: string;
   /** Masks secret values in the stderr quoted by errors. */
   readonly redactor?: TextRedactor;
+  /** Remote charts and Chart.yaml dependencies (#15): the allow-list and cache; none means none allowed. */
+  readonly charts?: ChartSource;
 }
 
 /** Resolved once per process: locally, resolving hashes the whole layer zip (~70 ms a time). */

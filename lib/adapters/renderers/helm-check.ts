@@ -20,6 +20,26 @@ interface Budget {
   bytes: number;
 }
 
+/** A Chart.yaml dependency on a chart repository or OCI registry. */
+export interface RemoteDependency {
+  readonly name: string;
+  readonly version: unknown;
+  readonly repository: string;
+}
+
+/**
+ * Places a remote dependency's archive in `chartsDir` (remote-chart.ts: allow-list, lock, cache);
+ * `where` names the Chart.yaml. Without one, remote dependencies are refused.
+ */
+export type DependencyFetcher = (dep: RemoteDependency, chartsDir: string, where: string) => Promise<void>;
+
+/** How prepareChart treats remote dependencies. */
+export interface Remote {
+  readonly fetch?: DependencyFetcher;
+  /** Inside a chart pulled at a locked digest: a dependency its archive already holds is used as is. */
+  readonly pinned: boolean;
+}
+
 function under(chart: string, name: string): string {
   return chart === '.' ? name : `${chart}/${name}`;
 }
@@ -41,6 +61,7 @@ async function checkDependencies(
   chart: string,
   name: string,
   limits: RenderLimits,
+  remote: Remote = { pinned: false },
 ): Promise<void> {
   const where = under(chart, name);
   const path = copy.at(where);
@@ -59,6 +80,17 @@ async function checkDependencies(
     if (typeof repository !== 'string')
       throw new RenderError(`${where}: ${label} has a non-string repository`);
     if (repository === '') continue;
+    if (!repository.startsWith('file://') && remote.fetch && /^(https?|oci):\/\//.test(repository)) {
+      const depName = String(dep.name);
+      const chartsDir = copy.at(under(chart, 'charts'));
+      const vendored =
+        (await exists(join(chartsDir, depName))) ||
+        (await exists(join(chartsDir, `${depName}-${String(dep.version)}.tgz`)));
+      if (!(remote.pinned && vendored)) {
+        await remote.fetch({ name: depName, version: dep.version, repository }, chartsDir, where);
+      }
+      continue;
+    }
     if (!repository.startsWith('file://')) {
       throw new RenderError(
         `${where}: ${label} comes from ${JSON.stringify(repository)}: remote chart repositories and OCI registries are not allowed; vendor it under charts/ with no repository or a file:// one`,
@@ -166,8 +198,14 @@ async function unpackArchives(
  * subcharts unpacked and checked, dependencies vendored (see checkDependencies), values schemas
  * that load nothing (see checkSchema). `chart` is relative to the repository root.
  */
-export async function prepareChart(copy: RepoCopy, chart: string, limits: RenderLimits): Promise<void> {
-  await prepare(copy, chart, limits, { bytes: limits.maxTotalBytes - copy.bytes }, 0);
+export async function prepareChart(
+  copy: RepoCopy,
+  chart: string,
+  limits: RenderLimits,
+  remote: Remote = { pinned: false },
+  used = 0,
+): Promise<void> {
+  await prepare(copy, chart, limits, { bytes: limits.maxTotalBytes - copy.bytes - used }, 0, remote);
 }
 
 async function prepare(
@@ -176,12 +214,13 @@ async function prepare(
   limits: RenderLimits,
   budget: Budget,
   depth: number,
+  remote: Remote,
 ): Promise<void> {
   if (depth > MAX_CHART_DEPTH) {
     throw new RenderError(`${chart}: subcharts nested deeper than ${MAX_CHART_DEPTH} levels`);
   }
-  await checkDependencies(copy, chart, 'Chart.yaml', limits);
-  await checkDependencies(copy, chart, 'requirements.yaml', limits);
+  await checkDependencies(copy, chart, 'Chart.yaml', limits, remote);
+  await checkDependencies(copy, chart, 'requirements.yaml', limits, remote);
   await checkSchema(copy, chart);
   await unpackArchives(copy, chart, limits, budget);
   const charts = copy.at(under(chart, 'charts'));
@@ -189,6 +228,6 @@ async function prepare(
   const entries = await readdir(charts, { withFileTypes: true });
   for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
     if (entry.isDirectory())
-      await prepare(copy, under(chart, `charts/${entry.name}`), limits, budget, depth + 1);
+      await prepare(copy, under(chart, `charts/${entry.name}`), limits, budget, depth + 1, remote);
   }
 }

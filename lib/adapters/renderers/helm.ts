@@ -8,11 +8,13 @@ import {
   type RenderInput,
   type RenderResult,
 } from '../../core/render';
+import { ChartSource, lockedDigest as lockedDigestOf } from '../charts';
 import { binaryPath, type RendererDeps, runOnCopy } from './binary-run';
 import { resolveRef } from './config-files';
 import { RenderError } from './errors';
 import { prepareChart } from './helm-check';
 import { resultFromOutput } from './output';
+import { dependencyFetcher, readChartLock, unpackPulledChart } from './remote-chart';
 import { withRepoCopy } from './repo-copy';
 import type { RepoFile } from './repo-tree';
 import { RepoTree } from './repo-tree';
@@ -54,7 +56,17 @@ export class HelmRenderer implements Renderer {
     if (chartFile.kind === 'escapes') {
       throw new RenderError(`${chartPath} resolves outside the repository through a symbolic link`);
     }
-    if (chartFile.kind !== 'file') throw new RenderError(`${app.path} holds no Chart.yaml: not a Helm chart`);
+    if (options.chart === undefined && chartFile.kind !== 'file')
+      throw new RenderError(`${app.path} holds no Chart.yaml: not a Helm chart`);
+    if (options.chart !== undefined && chartFile.kind !== 'missing')
+      throw new RenderError(`${app.path} holds a Chart.yaml and the app names a remote chart: keep one`);
+    // Remote charts (#15): fetched before helm runs, at the digests plumbline.lock records.
+    const source = this.deps.charts ?? (options.chart ? new ChartSource({ allowList: [] }) : undefined);
+    const lock = source ? await readChartLock(tree, app) : undefined;
+    const pulled =
+      options.chart && source && lock
+        ? await source.pull(options.chart, lockedDigestOf(lock, options.chart), `app ${app.path}`)
+        : undefined;
     const valueFiles: RepoFile[] = [];
     for (const [i, path] of (options.valueFiles ?? []).entries()) {
       const found = await resolveRef(tree, '.', path, `valueFiles[${i}]`, 'helm options');
@@ -64,7 +76,18 @@ export class HelmRenderer implements Renderer {
     }
     const binary = binaryPath(this.deps, 'helm');
     return withRepoCopy(tree, { dirs: [app], files: valueFiles }, limits, async (copy) => {
-      await prepareChart(copy, app.path, limits);
+      let chartDir = app.path;
+      let used = 0;
+      if (pulled && options.chart) {
+        const unpacked = await unpackPulledChart(copy, options.chart, pulled.archive, limits);
+        chartDir = unpacked.path;
+        used = unpacked.bytes;
+      }
+      const remote = {
+        pinned: pulled !== undefined,
+        ...(source && lock ? { fetch: dependencyFetcher(source, lock) } : {}),
+      };
+      await prepareChart(copy, chartDir, limits, remote, used);
       const values = valueFiles.map((f) => `--values=${copy.at(f.path)}`);
       if (options.values !== undefined) {
         // JSON is YAML: helm reads it as a values file, so no value is ever parsed as --set syntax.
@@ -80,7 +103,7 @@ export class HelmRenderer implements Renderer {
         ...(options.includeCrds === false ? [] : ['--include-crds']),
         '--',
         options.releaseName,
-        copy.at(app.path),
+        copy.at(chartDir),
       ];
       const { stdout } = await runOnCopy(
         { renderer: this.name, subject: app.path, binary, args },

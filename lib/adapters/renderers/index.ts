@@ -1,5 +1,6 @@
 export * from './auto';
 export * from './binary-run';
+export * from './chart-lock';
 export * from './errors';
 export * from './helm';
 export * from './kustomize';

@@ -14,6 +14,17 @@ export interface HelmOptions {
   readonly kubeVersion?: string;
   /** `--include-crds`; default true. */
   readonly includeCrds?: boolean;
+  /** A chart from a chart repository or OCI registry instead of the app directory (issue #15). */
+  readonly chart?: ChartRef;
+}
+
+/** A remote chart, pinned to one exact version; its digest is in the app's plumbline.lock. */
+export interface ChartRef {
+  /** `https://…` or `http://…` (a chart repository with index.yaml) or `oci://host/path`. */
+  readonly repository: string;
+  readonly name: string;
+  /** Exact SemVer 2, no range. */
+  readonly version: string;
 }
 
 export type RendererType = 'plain' | 'kustomize' | 'helm' | 'auto';
@@ -32,7 +43,14 @@ export interface HelmDefaults {
 
 export const RENDERER_TYPES: readonly RendererType[] = ['plain', 'kustomize', 'helm', 'auto'];
 
-const HELM_KEYS = ['releaseName', 'namespace', 'valueFiles', 'values', 'kubeVersion', 'includeCrds'];
+const HELM_KEYS = ['releaseName', 'namespace', 'valueFiles', 'values', 'kubeVersion', 'includeCrds', 'chart'];
+const CHART_KEYS = ['repository', 'name', 'version'];
+/** Helm's chart name rule (lowercase, digits, '-', '_', '.'), bounded. */
+const CHART_NAME = /^[a-z0-9]([-a-z0-9._]{0,98}[a-z0-9])?$/;
+/** SemVer 2 exactly, with an optional leading 'v' as Helm accepts: no ranges, no wildcards. */
+const EXACT_VERSION =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
+const CHART_SCHEMES = ['https:', 'http:', 'oci:'];
 /** Helm's own rule for release names (at most 53 characters). */
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -120,6 +138,45 @@ function checkValues(raw: unknown, where: string): Record<string, unknown> {
   return raw;
 }
 
+/** `chart: {repository, name, version}`: a URL we can fetch, a chart name, an exact version. */
+export function parseChartRef(raw: unknown, where: string): ChartRef {
+  if (!isObj(raw))
+    throw new RendererConfigError(`${where}: chart must be a mapping {repository, name, version}`);
+  checkKeys(raw, CHART_KEYS, 'chart.', where);
+  const repository = checkString(raw.repository, 'chart.repository', where);
+  let url: URL;
+  try {
+    url = new URL(repository);
+  } catch {
+    throw new RendererConfigError(`${where}: chart.repository ${quote(repository)} is not a URL`);
+  }
+  if (!CHART_SCHEMES.includes(url.protocol) || url.host === '') {
+    throw new RendererConfigError(
+      `${where}: chart.repository ${quote(repository)} must be an https://, http:// or oci:// URL`,
+    );
+  }
+  if (url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new RendererConfigError(
+      `${where}: chart.repository ${quote(repository)} must carry no credentials, query or fragment`,
+    );
+  }
+  const name = checkString(raw.name, 'chart.name', where);
+  if (!CHART_NAME.test(name)) {
+    throw new RendererConfigError(`${where}: chart.name ${quote(name)} is not a chart name`);
+  }
+  const version = raw.version;
+  if (typeof version === 'number') {
+    throw new RendererConfigError(`${where}: chart.version must be a string such as "1.2.3" (quote it)`);
+  }
+  const text = checkString(version, 'chart.version', where);
+  if (!EXACT_VERSION.test(text)) {
+    throw new RendererConfigError(
+      `${where}: chart.version ${quote(text)} is not an exact version such as 1.2.3: ranges are not allowed`,
+    );
+  }
+  return { repository: repository.replace(/\/+$/, ''), name, version: text };
+}
+
 function parseHelm(raw: unknown, where: string, defaults: HelmDefaults): HelmOptions {
   const helm: Obj = raw === undefined ? {} : isObj(raw) ? raw : {};
   if (raw !== undefined && !isObj(raw)) throw new RendererConfigError(`${where}: helm must be a mapping`);
@@ -141,6 +198,7 @@ function parseHelm(raw: unknown, where: string, defaults: HelmDefaults): HelmOpt
     values?: Record<string, unknown>;
     kubeVersion?: string;
     includeCrds?: boolean;
+    chart?: ChartRef;
   } = { releaseName, namespace };
   if (helm.valueFiles !== undefined) {
     if (!Array.isArray(helm.valueFiles) || helm.valueFiles.length > MAX_VALUE_FILES) {
@@ -168,6 +226,7 @@ function parseHelm(raw: unknown, where: string, defaults: HelmDefaults): HelmOpt
     }
     options.includeCrds = helm.includeCrds;
   }
+  if (helm.chart !== undefined) options.chart = parseChartRef(helm.chart, where);
   return options;
 }
 

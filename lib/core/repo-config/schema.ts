@@ -54,6 +54,7 @@ export const APP_FIELDS = [
   'namespace',
   'renderer',
   'helm',
+  'chart',
   'dependsOn',
   'prune',
   'selfHeal',
@@ -125,6 +126,7 @@ const appSchema = z
     namespace: checked(checkDnsLabel),
     renderer: z.unknown().optional(),
     helm: z.unknown().optional(),
+    chart: z.unknown().optional(),
     dependsOn: z.array(checked(checkRepoPath)).max(MAX_DEPENDS_ON).default([]),
     prune: z.boolean().default(true),
     selfHeal: z.boolean().default(false),
@@ -146,10 +148,17 @@ const appSchema = z
     if (!timeout.ok) {
       ctx.issues.push({ code: 'custom', message: timeout.message, input: raw.timeout, path: ['timeout'] });
     }
-    const renderer = rendererOf(raw.renderer, raw.helm, { releaseName: raw.name, namespace: raw.namespace });
+    const renderer = rendererOf(
+      raw.chart === undefined ? raw.renderer : (raw.renderer ?? 'helm'),
+      withChart(raw.helm, raw.chart),
+      {
+        releaseName: raw.name,
+        namespace: raw.namespace,
+      },
+    );
     if (!renderer.ok) {
       // `helm.valueFiles[0] "-x" starts with '-'…` reads best as `apps[0].helm.valueFiles[0]: "-x" starts with '-'…`.
-      const field = /^(helm\.[\w.[\]]+) (.*)$/.exec(renderer.message);
+      const field = /^((?:helm|chart)\.[\w.[\]]+) (.*)$/.exec(renderer.message);
       const inside = raw.helm === undefined && raw.renderer !== undefined && typeof raw.renderer !== 'string';
       const path = field ? [inside ? `renderer.${field[1]}` : field[1]!] : ['renderer'];
       const message = field ? field[2]! : renderer.message;
@@ -183,6 +192,17 @@ export const repoConfigSchema = z.strictObject({
 
 const WHERE = 'renderer';
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A sibling `chart:` block is the helm renderer's remote chart: it travels inside the helm options. */
+function withChart(helm: unknown, chart: unknown): unknown {
+  if (chart === undefined) return helm;
+  const base = helm === undefined ? {} : helm;
+  return isRecord(base) ? { ...base, chart } : helm;
+}
+
 /**
  * `renderer: helm` with a sibling `helm:` block, or `renderer: { type: helm, helm: … }`: both reach
  * the renderers' own validation (lib/core/render/options.ts), so the CLI and plumbline.yaml refuse the same things.
@@ -193,6 +213,13 @@ function rendererOf(
   defaults: { releaseName: string; namespace: string },
 ): Checked<RendererConfig> {
   let raw: unknown = renderer ?? 'auto';
+  const chart = isRecord(helm) && helm.chart !== undefined;
+  if (chart && raw !== 'helm') {
+    return {
+      ok: false,
+      message: 'an app with a chart is rendered by helm: set renderer: helm or leave it out',
+    };
+  }
   if (helm !== undefined) {
     if (typeof raw !== 'string') {
       return {

@@ -1,0 +1,2 @@
+export * from './chart-repo';
+export * from './registry';
