@@ -2,10 +2,21 @@ import { Aws, CfnRule, Fn, Validations } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { ArnPrincipal, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { ClusterProps } from '../config';
+import type { ClusterAccessLevel, ClusterProps } from '../config';
 
-export const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
-export const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+/** The EKS access policy each `clusters[].access` gives in the allowed namespaces (#13). */
+export const NAMESPACE_ACCESS_POLICIES: Readonly<Record<ClusterAccessLevel, string>> = {
+  view: 'AmazonEKSViewPolicy',
+  edit: 'AmazonEKSEditPolicy',
+  admin: 'AmazonEKSAdminPolicy',
+};
+/** Given at cluster scope where `clusterScoped`: Namespaces, CRDs, ClusterRoles need it. */
+export const CLUSTER_ADMIN_POLICY = 'AmazonEKSClusterAdminPolicy';
+
+/** In the stack's partition: `arn:aws-cn:eks::aws:…` in China, `arn:aws-us-gov:…` in GovCloud. */
+export function accessPolicyArn(policy: string): string {
+  return `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${policy}`;
+}
 
 /** Fixed, so that a stack in another account can name the role before either exists. */
 export function clusterRoleName(cluster: string): string {
@@ -25,7 +36,8 @@ export interface ClusterAccessProps {
 /**
  * A cluster's IAM role and its EKS access entry, in the cluster's account and region. The role may
  * describe that one cluster and read `plumbline/<cluster>/*` secrets, nothing else; the access entry
- * gives it edit rights in the allowed namespaces, and cluster admin only where `clusterScoped` (#7).
+ * gives it the `access` policy (view, edit or admin) in the allowed namespaces, and cluster admin only
+ * where `clusterScoped` (#7, #13).
  */
 export class ClusterAccess extends Construct {
   readonly role: Role;
@@ -54,12 +66,15 @@ export class ClusterAccess extends Construct {
     });
     const accessPolicies: CfnAccessEntry.AccessPolicyProperty[] = [
       {
-        policyArn: EDIT_POLICY,
+        policyArn: accessPolicyArn(NAMESPACE_ACCESS_POLICIES[cluster.access ?? 'edit']),
         accessScope: { type: 'namespace', namespaces: [...cluster.allowedNamespaces] },
       },
     ];
     if (cluster.clusterScoped) {
-      accessPolicies.push({ policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: 'cluster' } });
+      accessPolicies.push({
+        policyArn: accessPolicyArn(CLUSTER_ADMIN_POLICY),
+        accessScope: { type: 'cluster' },
+      });
     }
     this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
       clusterName: cluster.name,

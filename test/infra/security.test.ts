@@ -4,6 +4,10 @@ import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state'
 import { nagFindings, PROPS, synth } from './stack';
 
 const { stack, template } = synth();
+/** An access policy ARN in the stack's partition, as the template writes it. */
+const policyArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks::aws:cluster-access-policy/${name}`]],
+});
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown; Principal?: unknown };
 
 function rolePolicies(rolePrefix: string): Statement[] {
@@ -305,7 +309,7 @@ describe('PlumblineStack security properties', () => {
       Type: 'STANDARD',
       AccessPolicies: [
         {
-          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+          PolicyArn: policyArn('AmazonEKSEditPolicy'),
           AccessScope: { Type: 'namespace', Namespaces: ['apps', 'monitoring'] },
         },
       ],
@@ -315,7 +319,7 @@ describe('PlumblineStack security properties', () => {
       AccessPolicies: [
         { AccessScope: { Type: 'namespace', Namespaces: ['infra'] } },
         {
-          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+          PolicyArn: policyArn('AmazonEKSClusterAdminPolicy'),
           AccessScope: { Type: 'cluster' },
         },
       ],
