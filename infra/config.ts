@@ -59,6 +59,16 @@ export interface NetworkProps {
   readonly availabilityZones: readonly string[];
   /** Security groups to attach; omitted: the stack creates one with egress only. */
   readonly securityGroupIds?: readonly string[];
+  /**
+   * The cluster security groups (`aws eks describe-cluster --query
+   * cluster.resourcesVpcConfig.clusterSecurityGroupId`) of the clusters reached through this VPC: each
+   * gets an ingress rule on 443 from the function's security groups. Omitted: add that rule yourself.
+   */
+  readonly clusterSecurityGroupIds?: readonly string[];
+  /** Create the VPC endpoints the sync function calls (subnets without NAT); needs routeTableIds. */
+  readonly createEndpoints?: boolean;
+  /** The route tables of subnetIds, for the DynamoDB gateway endpoint. */
+  readonly routeTableIds?: readonly string[];
 }
 
 export interface PlumblineProps {
@@ -160,6 +170,19 @@ const schema = z
         securityGroupIds: z
           .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
           .optional(),
+        clusterSecurityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
+          .min(1)
+          .optional(),
+        createEndpoints: z.boolean().optional(),
+        routeTableIds: z
+          .array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id'))
+          .min(1)
+          .optional(),
+      })
+      .refine((n) => !n.createEndpoints || n.routeTableIds !== undefined, {
+        path: ['routeTableIds'],
+        message: "needed with createEndpoints: DynamoDB's gateway endpoint is a route in these tables",
       })
       .optional(),
     logRetentionDays: z.number().int().min(1).max(3653).optional(),

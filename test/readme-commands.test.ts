@@ -77,6 +77,13 @@ const COVERAGE: Record<string, Coverage> = {
   'kubectl kustomize --load-restrictor=LoadRestrictionsRootOnly': { run: SANDBOX },
   // Deploying to AWS
   'npx cdk bootstrap': { reason: 'needs an AWS account and credentials' },
+  'aws eks describe-cluster --name <cluster> --query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text':
+    { reason: 'needs an AWS account and an EKS cluster' },
+  'aws ec2 authorize-security-group-ingress --group-id <cluster security group> --protocol tcp --port 443 --source-group <sync security group>':
+    {
+      reason:
+        'needs an AWS account and a VPC; test/infra/network.test.ts checks the rule clusterSecurityGroupIds makes instead',
+    },
   'npx cdk synth': { test: 'test/infra/synth.test.ts', evidence: [/\['synth', '--quiet'/] },
   'npx cdk deploy Plumbline': {
     // What deploy would deploy, synthesized offline: the Plumbline stack of the example config.

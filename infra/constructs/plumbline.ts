@@ -3,7 +3,6 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validation
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { type ISecurityGroup, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -22,6 +21,7 @@ import { ClusterAccess, clusterRoleArn } from './cluster-access';
 import { CHECKPOINT_PREFIX, PlumblineData } from './data';
 import { Monitoring } from './monitoring';
 import { PlumblineFunction } from './plumbline-function';
+import { allowNetworkInterfaces, syncNetwork } from './sync-network';
 import { SyncQueue } from './sync-queue';
 
 /** Lambda's 4,096 bytes of environment, less what the other variables take (ARNs, URLs, names). */
@@ -158,6 +158,7 @@ export class Plumbline extends Construct {
         AUDIT_CHECKPOINTS: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
       },
     });
+    const network = props.network ? syncNetwork(this, props.network) : undefined;
     this.sync = new PlumblineFunction(this, 'Sync', {
       ...common,
       name: 'sync',
@@ -168,7 +169,7 @@ export class Plumbline extends Construct {
       timeout: syncTimeout,
       layers: [props.kubectlLayer?.(this) ?? new KubectlV33Layer(this, 'KubectlLayer')],
       ephemeralStorageSize: Size.gibibytes(4),
-      vpc: props.network ? this.network(props.network) : undefined,
+      vpc: network,
       // Compiled in, not an environment variable: Lambda environments hold 4 KB in all, and the
       // function's configuration must not be able to switch signature checks off (docs/adr/0011).
       define: { [SIGNATURE_TRUST_DEFINE]: JSON.stringify(JSON.stringify(signatureTrust)) },
@@ -183,6 +184,7 @@ export class Plumbline extends Construct {
     });
 
     // Grants: each function gets what its handler calls, nothing more.
+    if (network && props.network) allowNetworkInterfaces(this.sync.role, props.network.subnetIds, network);
     this.webhookSecret.grantRead(this.webhook.role);
     // Put claims a delivery, Update keeps the claim once enqueued, Delete releases it when fan-out
     // or enqueue fails (#7).
@@ -305,23 +307,5 @@ export class Plumbline extends Construct {
     new CfnOutput(this, 'AuditCheckpoints', {
       value: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
     });
-  }
-
-  private network(net: NonNullable<PlumblineProps['network']>) {
-    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: net.vpcId,
-      availabilityZones: [...net.availabilityZones],
-    });
-    const subnets = { subnets: net.subnetIds.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id)) };
-    const securityGroups: ISecurityGroup[] = net.securityGroupIds
-      ? net.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id))
-      : [
-          new SecurityGroup(this, 'SyncSecurityGroup', {
-            vpc,
-            description: 'Plumbline sync function',
-            allowAllOutbound: true,
-          }),
-        ];
-    return { vpc, subnets, securityGroups };
   }
 }
