@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { scheduleProblem } from './schedule';
 
 export const CONFIG_FILE = 'plumbline.config.json';
 export const WEBHOOK_PROVIDERS = ['github', 'gitlab', 'bitbucket', 'gitea', 'generic'] as const;
@@ -37,7 +38,7 @@ export interface SignatureKeyFiles {
 
 /** A cluster the deployment may target: the trust boundary of what a repository can change. */
 export interface ClusterProps {
-  /** The EKS cluster name; also names its IAM role (`plumbline-<name>`) and secrets (`plumbline/<name>/*`). */
+  /** The EKS cluster name; also names its IAM role (`plumbline-<name>-<region>`) and secrets (`plumbline/<name>/*`). */
   readonly name: string;
   readonly region: string;
   /** The cluster's account when it differs from the deployment's: deploy ClusterAccessStack there. */
@@ -103,7 +104,6 @@ export class PlumblineConfigError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
 
 const label = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letters, digits, -)');
 const account = z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id');
@@ -156,7 +156,13 @@ const schema = z
     env: z.strictObject({ account, region }).optional(),
     repositories: z.array(repository).min(1, 'must list at least one repository'),
     clusters: z.array(cluster).min(1, 'must list at least one cluster'),
-    schedule: z.string().regex(SCHEDULE, 'must be rate(N minutes) or cron(...)').optional(),
+    schedule: z
+      .string()
+      .superRefine((expr, ctx) => {
+        const problem = scheduleProblem(expr);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     alarmEmail: z.email().optional(),
     alarmTopicArn: z
       .string()
@@ -207,6 +213,18 @@ const schema = z
           message: 'a cluster in another account needs env.account (the trusted sync role lives there)',
         });
     });
+    // Without env the stack's region is known only at deploy, so every cluster gets its access entry
+    // in the main stack, and CloudFormation makes access entries in its own region only.
+    const firstRegion = config.clusters[0]?.region;
+    if (!config.env)
+      config.clusters.forEach((c, i) => {
+        if (c.region !== firstRegion)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', i, 'region'],
+            message: `cluster ${c.name} is in ${c.region}, ${config.clusters[0]?.name} in ${firstRegion}: clusters in more than one region need env {account, region} (each other region gets an access stack)`,
+          });
+      });
     config.repositories.forEach((r, i) => {
       if (urls.has(r.url))
         ctx.addIssue({ code: 'custom', path: ['repositories', i, 'url'], message: 'duplicate repository' });

@@ -3,6 +3,7 @@ import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { ArnPrincipal, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { ClusterAccessLevel, ClusterProps } from '../config';
+import { clusterRoleName } from '../names';
 
 /** The EKS access policy each `clusters[].access` gives in the allowed namespaces (#13). */
 export const NAMESPACE_ACCESS_POLICIES: Readonly<Record<ClusterAccessLevel, string>> = {
@@ -18,13 +19,9 @@ export function accessPolicyArn(policy: string): string {
   return `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${policy}`;
 }
 
-/** Fixed, so that a stack in another account can name the role before either exists. */
-export function clusterRoleName(cluster: string): string {
-  return `plumbline-${cluster}`;
-}
-
-export function clusterRoleArn(cluster: string, account: string): string {
-  return `arn:${Aws.PARTITION}:iam::${account}:role/${clusterRoleName(cluster)}`;
+/** Fixed (infra/names.ts), so that a stack in another account can name the role before either exists. */
+export function clusterRoleArn(cluster: Pick<ClusterProps, 'name' | 'region'>, account: string): string {
+  return `arn:${Aws.PARTITION}:iam::${account}:role/${clusterRoleName(cluster.name, cluster.region)}`;
 }
 
 export interface ClusterAccessProps {
@@ -49,7 +46,7 @@ export class ClusterAccess extends Construct {
     const clusterArn = `arn:${Aws.PARTITION}:eks:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster/${cluster.name}`;
     const secretsArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:plumbline/${cluster.name}/*`;
     this.role = new Role(this, 'Role', {
-      roleName: clusterRoleName(cluster.name),
+      roleName: clusterRoleName(cluster.name, cluster.region),
       description: `Plumbline sync access to EKS cluster ${cluster.name}`,
       assumedBy: new ArnPrincipal(props.syncRoleArn),
       inlinePolicies: {

@@ -16,6 +16,7 @@ import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
 import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
+import { syncRoleName } from '../names';
 import { loadSignatureTrusts } from '../signature-trust';
 import { ClusterAccess, clusterRoleArn } from './cluster-access';
 import { CHECKPOINT_PREFIX, PlumblineData } from './data';
@@ -28,7 +29,7 @@ import { SyncQueue } from './sync-queue';
 const MAX_DEPLOYMENT_ENV_BYTES = 4096 - 800;
 
 export interface PlumblineConstructProps extends PlumblineProps {
-  /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync`). */
+  /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync-<region>`). */
   readonly syncRoleName?: string;
   /** Where functions/ is (default: found from this file). */
   readonly projectRoot?: string;
@@ -97,11 +98,11 @@ export class Plumbline extends Construct {
         : [],
     );
 
-    const syncRoleName = props.syncRoleName ?? `${stack.stackName}-sync`;
+    const syncRole = props.syncRoleName ?? syncRoleName(stack.stackName, stack.region);
     const clusterRoles = props.clusters.map((cluster) => {
       const remote = isRemoteCluster(cluster, stack);
       const account = cluster.account ?? (Token.isUnresolved(stack.account) ? Aws.ACCOUNT_ID : stack.account);
-      return { cluster, remote, roleArn: clusterRoleArn(cluster.name, account) };
+      return { cluster, remote, roleArn: clusterRoleArn(cluster, account) };
     });
     const deployment = {
       repositories: props.repositories.map((repo) => ({
@@ -162,7 +163,7 @@ export class Plumbline extends Construct {
     this.sync = new PlumblineFunction(this, 'Sync', {
       ...common,
       name: 'sync',
-      roleName: syncRoleName,
+      roleName: syncRole,
       // The kubectl and helm binaries of the layer are x86-64.
       architecture: Architecture.X86_64,
       memorySize: 2048,

@@ -63,7 +63,7 @@ describe('ClusterAccess access policy', () => {
         access: 'view',
         clusterScoped: true,
       },
-      syncRoleArn: 'arn:aws-cn:iam::111111111111:role/Plumbline-sync',
+      syncRoleArn: 'arn:aws-cn:iam::111111111111:role/Plumbline-sync-cn-north-1',
     });
     const awsOnly = (json: unknown) => JSON.stringify(json).match(/"arn:aws:[^"]*"/g) ?? [];
     expect(awsOnly(Template.fromStack(access).toJSON())).toEqual([]);

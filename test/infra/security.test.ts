@@ -30,7 +30,7 @@ const outputNamed = (name: string): unknown =>
   )?.[1];
 
 describe('PlumblineStack security properties', () => {
-  const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync');
+  const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync-eu-west-1');
 
   it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
     expect(nagFindings(stack)).toEqual([]);
@@ -230,15 +230,15 @@ describe('PlumblineStack security properties', () => {
     const assume = rolePolicies(syncRole).filter((s) => actions(s).includes('sts:AssumeRole'));
     expect(assume).toHaveLength(1);
     const resources = JSON.stringify(assume[0]!.Resource);
-    expect(resources).toContain(':role/plumbline-prod');
-    expect(resources).toContain(':role/plumbline-platform');
+    expect(resources).toContain(':role/plumbline-prod-eu-west-1');
+    expect(resources).toContain(':role/plumbline-platform-eu-west-1');
     expect(resources).not.toContain('*');
   });
 
   it('trusts only the sync role in each cluster role', () => {
     for (const cluster of PROPS.clusters) {
       template.hasResourceProperties('AWS::IAM::Role', {
-        RoleName: `plumbline-${cluster.name}`,
+        RoleName: `plumbline-${cluster.name}-eu-west-1`,
         AssumeRolePolicyDocument: {
           Statement: [
             {
@@ -254,7 +254,7 @@ describe('PlumblineStack security properties', () => {
 
   it('scopes each cluster role to its cluster and its plumbline/<cluster>/* secrets', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: 'plumbline-prod',
+      RoleName: 'plumbline-prod-eu-west-1',
       Policies: [
         {
           PolicyDocument: {
