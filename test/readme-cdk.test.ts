@@ -65,7 +65,9 @@ describe('README: npx cdk deploy Plumbline-access-<cluster>', () => {
     };
     const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
     expect(byType('AWS::IAM::Role')).toEqual([
-      expect.objectContaining({ Properties: expect.objectContaining({ RoleName: `plumbline-${CLUSTER}-us-east-1` }) }),
+      expect.objectContaining({
+        Properties: expect.objectContaining({ RoleName: `plumbline-${CLUSTER}-us-east-1` }),
+      }),
     ]);
     expect(byType('AWS::EKS::AccessEntry')).toEqual([
       expect.objectContaining({ Properties: expect.objectContaining({ ClusterName: CLUSTER }) }),
