@@ -17,6 +17,7 @@ import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state'
 import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
 import { syncRoleName } from '../names';
+import { scheduleProblem } from '../schedule';
 import { loadSignatureTrusts } from '../signature-trust';
 import { ClusterAccess, clusterRoleArn } from './cluster-access';
 import { CHECKPOINT_PREFIX, PlumblineData } from './data';
@@ -270,9 +271,12 @@ export class Plumbline extends Construct {
       });
     }
 
+    const schedule = props.schedule ?? 'rate(10 minutes)';
+    const scheduleError = scheduleProblem(schedule);
+    if (scheduleError) throw new Error(`schedule: ${scheduleError}`);
     new Rule(this, 'Schedule', {
       description: 'Plumbline drift check of every app',
-      schedule: Schedule.expression(props.schedule ?? 'rate(10 minutes)'),
+      schedule: Schedule.expression(schedule),
       targets: [new LambdaFunction(this.reconcile.fn, { retryAttempts: 2 })],
     });
 

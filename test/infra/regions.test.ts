@@ -177,4 +177,10 @@ describe('schedule', () => {
   ])('refuses %s with one line', (expr, line) => {
     expect(issues({ schedule: expr })).toEqual([line]);
   });
+
+  it('is checked by the construct too, for stacks built without plumbline.config.json', () => {
+    expect(() => synth({ ...PROPS, schedule: 'rate(5 minute)' })).toThrow(
+      'schedule: rate(5 minute): EventBridge wants rate(5 minutes)',
+    );
+  });
 });
