@@ -90,9 +90,9 @@ const COVERAGE: Record<string, Coverage> = {
     test: 'test/infra/synth.test.ts',
     evidence: [/\['synth', '--quiet'/, /Plumbline\.template\.json/],
   },
-  'npx cdk deploy Plumbline-access-<cluster> --profile <that account>': {
+  'npx cdk deploy Plumbline-access-<cluster> --exclusively --profile <that account>': {
     test: 'test/readme-cdk.test.ts',
-    evidence: [/'synth', `Plumbline-access-\$\{CLUSTER\}`/],
+    evidence: [/'synth', `Plumbline-access-\$\{CLUSTER\}`, '--exclusively'/],
   },
   'aws secretsmanager get-secret-value --secret-id <WebhookSecretArn> --query SecretString --output text': {
     reason: 'reads the secret cdk deploy creates: needs an AWS account',
