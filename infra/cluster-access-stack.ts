@@ -5,7 +5,7 @@ import { ClusterAccess } from './constructs/cluster-access';
 
 export interface ClusterAccessStackProps extends StackProps {
   readonly cluster: ClusterProps;
-  /** The sync function's role in the Plumbline account: `arn:aws:iam::<account>:role/<stack>-sync`. */
+  /** The sync function's role in the Plumbline account: `arn:<partition>:iam::<account>:role/<stack>-sync-<region>`. */
   readonly syncRoleArn: string;
 }
 

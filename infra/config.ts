@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { scheduleProblem } from './schedule';
 
 export const CONFIG_FILE = 'plumbline.config.json';
 export const WEBHOOK_PROVIDERS = ['github', 'gitlab', 'bitbucket', 'gitea', 'generic'] as const;
@@ -37,7 +38,7 @@ export interface SignatureKeyFiles {
 
 /** A cluster the deployment may target: the trust boundary of what a repository can change. */
 export interface ClusterProps {
-  /** The EKS cluster name; also names its IAM role (`plumbline-<name>`) and secrets (`plumbline/<name>/*`). */
+  /** The EKS cluster name; also names its IAM role (`plumbline-<name>-<region>`) and secrets (`plumbline/<name>/*`). */
   readonly name: string;
   readonly region: string;
   /** The cluster's account when it differs from the deployment's: deploy ClusterAccessStack there. */
@@ -59,6 +60,16 @@ export interface NetworkProps {
   readonly availabilityZones: readonly string[];
   /** Security groups to attach; omitted: the stack creates one with egress only. */
   readonly securityGroupIds?: readonly string[];
+  /**
+   * The cluster security groups (`aws eks describe-cluster --query
+   * cluster.resourcesVpcConfig.clusterSecurityGroupId`) of the clusters reached through this VPC: each
+   * gets an ingress rule on 443 from the function's security groups. Omitted: add that rule yourself.
+   */
+  readonly clusterSecurityGroupIds?: readonly string[];
+  /** Create the VPC endpoints the sync function calls (subnets without NAT); needs routeTableIds. */
+  readonly createEndpoints?: boolean;
+  /** The route tables of subnetIds, for the DynamoDB gateway endpoint. */
+  readonly routeTableIds?: readonly string[];
 }
 
 export interface PlumblineProps {
@@ -103,7 +114,6 @@ export class PlumblineConfigError extends Error {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
-const SCHEDULE = /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(.+\))$/;
 
 const label = z.string().regex(DNS_LABEL, 'must be a DNS label (lowercase letters, digits, -)');
 const account = z.string().regex(ACCOUNT, 'must be a 12-digit AWS account id');
@@ -156,7 +166,13 @@ const schema = z
     env: z.strictObject({ account, region }).optional(),
     repositories: z.array(repository).min(1, 'must list at least one repository'),
     clusters: z.array(cluster).min(1, 'must list at least one cluster'),
-    schedule: z.string().regex(SCHEDULE, 'must be rate(N minutes) or cron(...)').optional(),
+    schedule: z
+      .string()
+      .superRefine((expr, ctx) => {
+        const problem = scheduleProblem(expr);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     alarmEmail: z.email().optional(),
     alarmTopicArn: z
       .string()
@@ -170,6 +186,19 @@ const schema = z
         securityGroupIds: z
           .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
           .optional(),
+        clusterSecurityGroupIds: z
+          .array(z.string().regex(/^sg-[0-9a-f]+$/, 'must be a security group id'))
+          .min(1)
+          .optional(),
+        createEndpoints: z.boolean().optional(),
+        routeTableIds: z
+          .array(z.string().regex(/^rtb-[0-9a-f]+$/, 'must be a route table id'))
+          .min(1)
+          .optional(),
+      })
+      .refine((n) => !n.createEndpoints || n.routeTableIds !== undefined, {
+        path: ['routeTableIds'],
+        message: "needed with createEndpoints: DynamoDB's gateway endpoint is a route in these tables",
       })
       .optional(),
     logRetentionDays: z.number().int().min(1).max(3653).optional(),
@@ -206,6 +235,18 @@ const schema = z
           message: 'a cluster in another account needs env.account (the trusted sync role lives there)',
         });
     });
+    // Without env the stack's region is known only at deploy, so every cluster gets its access entry
+    // in the main stack, and CloudFormation makes access entries in its own region only.
+    const firstRegion = config.clusters[0]?.region;
+    if (!config.env)
+      config.clusters.forEach((c, i) => {
+        if (c.region !== firstRegion)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', i, 'region'],
+            message: `cluster ${c.name} is in ${c.region}, ${config.clusters[0]?.name} in ${firstRegion}: clusters in more than one region need env {account, region} (each other region gets an access stack)`,
+          });
+      });
     config.repositories.forEach((r, i) => {
       if (urls.has(r.url))
         ctx.addIssue({ code: 'custom', path: ['repositories', i, 'url'], message: 'duplicate repository' });

@@ -9,7 +9,7 @@ const ROOT = join(__dirname, '..');
 const CLUSTER = 'edge';
 
 /**
- * The README's `npx cdk deploy Plumbline-access-<cluster> --profile <that account>` needs an AWS account;
+ * The README's `npx cdk deploy Plumbline-access-<cluster> --exclusively --profile <that account>` needs an AWS account;
  * the stack it deploys is synthesized here by name, offline and without credentials (test/infra/synth.test.ts
  * does the same for `npx cdk deploy Plumbline`).
  */
@@ -43,7 +43,8 @@ describe('README: npx cdk deploy Plumbline-access-<cluster>', () => {
     const out = join(dir, 'cdk.out');
     await run(
       join(ROOT, 'node_modules', '.bin', 'cdk'),
-      ['synth', `Plumbline-access-${CLUSTER}`, '--quiet', '--output', out],
+      // --exclusively: the access stack depends on the main stack, which is in another account.
+      ['synth', `Plumbline-access-${CLUSTER}`, '--exclusively', '--quiet', '--output', out],
       {
         cwd: ROOT,
         env: {
@@ -65,15 +66,19 @@ describe('README: npx cdk deploy Plumbline-access-<cluster>', () => {
     };
     const byType = (type: string) => Object.values(template.Resources).filter((r) => r.Type === type);
     expect(byType('AWS::IAM::Role')).toEqual([
-      expect.objectContaining({ Properties: expect.objectContaining({ RoleName: `plumbline-${CLUSTER}` }) }),
+      expect.objectContaining({
+        Properties: expect.objectContaining({ RoleName: `plumbline-${CLUSTER}-us-east-1` }),
+      }),
     ]);
     expect(byType('AWS::EKS::AccessEntry')).toEqual([
       expect.objectContaining({ Properties: expect.objectContaining({ ClusterName: CLUSTER }) }),
     ]);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {
-      artifacts: Record<string, { environment?: string }>;
+      artifacts: Record<string, { environment?: string; dependencies?: string[] }>;
     };
     // Deployed with the other account's profile, in the cluster's region.
+    // `cdk deploy --all` deploys it after the main stack, whose sync role it trusts.
+    expect(manifest.artifacts[`Plumbline-access-${CLUSTER}`]?.dependencies).toContain('Plumbline');
     expect(manifest.artifacts[`Plumbline-access-${CLUSTER}`]?.environment).toBe(
       'aws://222222222222/us-east-1',
     );

@@ -79,15 +79,22 @@ const COVERAGE: Record<string, Coverage> = {
   'kubectl kustomize --load-restrictor=LoadRestrictionsRootOnly': { run: SANDBOX },
   // Deploying to AWS
   'npx cdk bootstrap': { reason: 'needs an AWS account and credentials' },
+  'aws eks describe-cluster --name <cluster> --query cluster.resourcesVpcConfig.clusterSecurityGroupId --output text':
+    { reason: 'needs an AWS account and an EKS cluster' },
+  'aws ec2 authorize-security-group-ingress --group-id <cluster security group> --protocol tcp --port 443 --source-group <sync security group>':
+    {
+      reason:
+        'needs an AWS account and a VPC; test/infra/network.test.ts checks the rule clusterSecurityGroupIds makes instead',
+    },
   'npx cdk synth': { test: 'test/infra/synth.test.ts', evidence: [/\['synth', '--quiet'/] },
   'npx cdk deploy Plumbline': {
     // What deploy would deploy, synthesized offline: the Plumbline stack of the example config.
     test: 'test/infra/synth.test.ts',
     evidence: [/\['synth', '--quiet'/, /Plumbline\.template\.json/],
   },
-  'npx cdk deploy Plumbline-access-<cluster> --profile <that account>': {
+  'npx cdk deploy Plumbline-access-<cluster> --exclusively --profile <that account>': {
     test: 'test/readme-cdk.test.ts',
-    evidence: [/'synth', `Plumbline-access-\$\{CLUSTER\}`/],
+    evidence: [/'synth', `Plumbline-access-\$\{CLUSTER\}`, '--exclusively'/],
   },
   'aws secretsmanager get-secret-value --secret-id <WebhookSecretArn> --query SecretString --output text': {
     reason: 'reads the secret cdk deploy creates: needs an AWS account',

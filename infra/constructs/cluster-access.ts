@@ -2,18 +2,26 @@ import { Aws, CfnRule, Fn, Validations } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { ArnPrincipal, PolicyDocument, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import type { ClusterProps } from '../config';
+import type { ClusterAccessLevel, ClusterProps } from '../config';
+import { clusterRoleName } from '../names';
 
-export const EDIT_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy';
-export const CLUSTER_ADMIN_POLICY = 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy';
+/** The EKS access policy each `clusters[].access` gives in the allowed namespaces (#13). */
+export const NAMESPACE_ACCESS_POLICIES: Readonly<Record<ClusterAccessLevel, string>> = {
+  view: 'AmazonEKSViewPolicy',
+  edit: 'AmazonEKSEditPolicy',
+  admin: 'AmazonEKSAdminPolicy',
+};
+/** Given at cluster scope where `clusterScoped`: Namespaces, CRDs, ClusterRoles need it. */
+export const CLUSTER_ADMIN_POLICY = 'AmazonEKSClusterAdminPolicy';
 
-/** Fixed, so that a stack in another account can name the role before either exists. */
-export function clusterRoleName(cluster: string): string {
-  return `plumbline-${cluster}`;
+/** In the stack's partition: `arn:aws-cn:eks::aws:…` in China, `arn:aws-us-gov:…` in GovCloud. */
+export function accessPolicyArn(policy: string): string {
+  return `arn:${Aws.PARTITION}:eks::aws:cluster-access-policy/${policy}`;
 }
 
-export function clusterRoleArn(cluster: string, account: string): string {
-  return `arn:${Aws.PARTITION}:iam::${account}:role/${clusterRoleName(cluster)}`;
+/** Fixed (infra/names.ts), so that a stack in another account can name the role before either exists. */
+export function clusterRoleArn(cluster: Pick<ClusterProps, 'name' | 'region'>, account: string): string {
+  return `arn:${Aws.PARTITION}:iam::${account}:role/${clusterRoleName(cluster.name, cluster.region)}`;
 }
 
 export interface ClusterAccessProps {
@@ -25,7 +33,8 @@ export interface ClusterAccessProps {
 /**
  * A cluster's IAM role and its EKS access entry, in the cluster's account and region. The role may
  * describe that one cluster and read `plumbline/<cluster>/*` secrets, nothing else; the access entry
- * gives it edit rights in the allowed namespaces, and cluster admin only where `clusterScoped` (#7).
+ * gives it the `access` policy (view, edit or admin) in the allowed namespaces, and cluster admin only
+ * where `clusterScoped` (#7, #13).
  */
 export class ClusterAccess extends Construct {
   readonly role: Role;
@@ -37,7 +46,7 @@ export class ClusterAccess extends Construct {
     const clusterArn = `arn:${Aws.PARTITION}:eks:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster/${cluster.name}`;
     const secretsArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:plumbline/${cluster.name}/*`;
     this.role = new Role(this, 'Role', {
-      roleName: clusterRoleName(cluster.name),
+      roleName: clusterRoleName(cluster.name, cluster.region),
       description: `Plumbline sync access to EKS cluster ${cluster.name}`,
       assumedBy: new ArnPrincipal(props.syncRoleArn),
       inlinePolicies: {
@@ -54,12 +63,15 @@ export class ClusterAccess extends Construct {
     });
     const accessPolicies: CfnAccessEntry.AccessPolicyProperty[] = [
       {
-        policyArn: EDIT_POLICY,
+        policyArn: accessPolicyArn(NAMESPACE_ACCESS_POLICIES[cluster.access ?? 'edit']),
         accessScope: { type: 'namespace', namespaces: [...cluster.allowedNamespaces] },
       },
     ];
     if (cluster.clusterScoped) {
-      accessPolicies.push({ policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: 'cluster' } });
+      accessPolicies.push({
+        policyArn: accessPolicyArn(CLUSTER_ADMIN_POLICY),
+        accessScope: { type: 'cluster' },
+      });
     }
     this.accessEntry = new CfnAccessEntry(this, 'AccessEntry', {
       clusterName: cluster.name,

@@ -3,7 +3,6 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Size, Stack, Token, Validation
 import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { CfnTable } from 'aws-cdk-lib/aws-dynamodb';
-import { type ISecurityGroup, SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -17,11 +16,14 @@ import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
 import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { projectRoot } from '../bundling';
 import type { ClusterProps, PlumblineProps } from '../config';
+import { syncRoleName } from '../names';
+import { scheduleProblem } from '../schedule';
 import { loadSignatureTrusts } from '../signature-trust';
 import { ClusterAccess, clusterRoleArn } from './cluster-access';
 import { CHECKPOINT_PREFIX, PlumblineData } from './data';
 import { Monitoring } from './monitoring';
 import { PlumblineFunction } from './plumbline-function';
+import { allowNetworkInterfaces, syncNetwork } from './sync-network';
 import { SyncQueue } from './sync-queue';
 
 /**
@@ -34,7 +36,7 @@ export const DEFAULT_WEBHOOK_CONCURRENCY = 10;
 const MAX_DEPLOYMENT_ENV_BYTES = 4096 - 800;
 
 export interface PlumblineConstructProps extends PlumblineProps {
-  /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync`). */
+  /** The sync role's name; fixed so cluster roles in other accounts can trust it (default `<stack>-sync-<region>`). */
   readonly syncRoleName?: string;
   /** Where functions/ is (default: found from this file). */
   readonly projectRoot?: string;
@@ -102,11 +104,11 @@ export class Plumbline extends Construct {
         : [],
     );
 
-    const syncRoleName = props.syncRoleName ?? `${stack.stackName}-sync`;
+    const syncRole = props.syncRoleName ?? syncRoleName(stack.stackName, stack.region);
     const clusterRoles = props.clusters.map((cluster) => {
       const remote = isRemoteCluster(cluster, stack);
       const account = cluster.account ?? (Token.isUnresolved(stack.account) ? Aws.ACCOUNT_ID : stack.account);
-      return { cluster, remote, roleArn: clusterRoleArn(cluster.name, account) };
+      return { cluster, remote, roleArn: clusterRoleArn(cluster, account) };
     });
     const deployment = {
       repositories: props.repositories.map((repo) => ({
@@ -166,17 +168,18 @@ export class Plumbline extends Construct {
         AUDIT_CHECKPOINTS: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
       },
     });
+    const network = props.network ? syncNetwork(this, props.network) : undefined;
     this.sync = new PlumblineFunction(this, 'Sync', {
       ...common,
       name: 'sync',
-      roleName: syncRoleName,
+      roleName: syncRole,
       // The kubectl and helm binaries of the layer are x86-64.
       architecture: Architecture.X86_64,
       memorySize: 2048,
       timeout: syncTimeout,
       layers: [props.kubectlLayer?.(this) ?? new KubectlV33Layer(this, 'KubectlLayer')],
       ephemeralStorageSize: Size.gibibytes(4),
-      vpc: props.network ? this.network(props.network) : undefined,
+      vpc: network,
       // Compiled in, not an environment variable: Lambda environments hold 4 KB in all, and the
       // function's configuration must not be able to switch signature checks off (docs/adr/0011).
       define: { [SIGNATURE_TRUST_DEFINE]: JSON.stringify(JSON.stringify(signatureTrust)) },
@@ -191,6 +194,7 @@ export class Plumbline extends Construct {
     });
 
     // Grants: each function gets what its handler calls, nothing more.
+    if (network && props.network) allowNetworkInterfaces(this.sync.role, props.network.subnetIds, network);
     this.webhookSecret.grantRead(this.webhook.role);
     // Put claims a delivery, Update keeps the claim once enqueued, Delete releases it when fan-out
     // or enqueue fails (#7).
@@ -275,9 +279,12 @@ export class Plumbline extends Construct {
       });
     }
 
+    const scheduleExpression = props.schedule ?? 'rate(10 minutes)';
+    const scheduleError = scheduleProblem(scheduleExpression);
+    if (scheduleError) throw new Error(`schedule: ${scheduleError}`);
     const schedule = new Rule(this, 'Schedule', {
       description: 'Plumbline drift check of every app',
-      schedule: Schedule.expression(props.schedule ?? 'rate(10 minutes)'),
+      schedule: Schedule.expression(scheduleExpression),
       targets: [new LambdaFunction(this.reconcile.fn, { retryAttempts: 2 })],
     });
 
@@ -316,23 +323,5 @@ export class Plumbline extends Construct {
     new CfnOutput(this, 'AuditCheckpoints', {
       value: `s3://${this.data.checkpointBucket.bucketName}/${CHECKPOINT_PREFIX}`,
     });
-  }
-
-  private network(net: NonNullable<PlumblineProps['network']>) {
-    const vpc = Vpc.fromVpcAttributes(this, 'Vpc', {
-      vpcId: net.vpcId,
-      availabilityZones: [...net.availabilityZones],
-    });
-    const subnets = { subnets: net.subnetIds.map((id, i) => Subnet.fromSubnetId(this, `Subnet${i}`, id)) };
-    const securityGroups: ISecurityGroup[] = net.securityGroupIds
-      ? net.securityGroupIds.map((id, i) => SecurityGroup.fromSecurityGroupId(this, `SecurityGroup${i}`, id))
-      : [
-          new SecurityGroup(this, 'SyncSecurityGroup', {
-            vpc,
-            description: 'Plumbline sync function',
-            allowAllOutbound: true,
-          }),
-        ];
-    return { vpc, subnets, securityGroups };
   }
 }

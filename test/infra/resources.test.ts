@@ -150,7 +150,7 @@ describe('PlumblineStack resources', () => {
     });
     other.template.resourceCountIs('AWS::EKS::AccessEntry', 0);
     const assume = JSON.stringify(other.template.toJSON());
-    expect(assume).toContain(':iam::222222222222:role/plumbline-edge');
+    expect(assume).toContain(':iam::222222222222:role/plumbline-edge-us-east-1');
   });
 });
 
@@ -165,15 +165,15 @@ describe('ClusterAccessStack', () => {
       allowedNamespaces: ['edge'],
       clusterScoped: false,
     },
-    syncRoleArn: 'arn:aws:iam::111111111111:role/Plumbline-sync',
+    syncRoleArn: 'arn:aws:iam::111111111111:role/Plumbline-sync-eu-west-1',
   });
   const template = Template.fromStack(stack);
 
   it('trusts the sync role of the Plumbline account only, and scopes the access entry', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: 'plumbline-edge',
+      RoleName: 'plumbline-edge-us-east-1',
       AssumeRolePolicyDocument: {
-        Statement: [{ Principal: { AWS: 'arn:aws:iam::111111111111:role/Plumbline-sync' } }],
+        Statement: [{ Principal: { AWS: 'arn:aws:iam::111111111111:role/Plumbline-sync-eu-west-1' } }],
       },
     });
     template.hasResourceProperties('AWS::EKS::AccessEntry', {

@@ -5,6 +5,10 @@ import { MAX_RECEIVES } from '../../lib/core/pipeline/redelivery';
 import { nagFindings, PROPS, synth } from './stack';
 
 const { stack, template } = synth();
+/** An access policy ARN in the stack's partition, as the template writes it. */
+const policyArn = (name: string) => ({
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:eks::aws:cluster-access-policy/${name}`]],
+});
 type Statement = { Action: string | string[]; Effect: string; Resource: unknown; Principal?: unknown };
 
 function rolePolicies(rolePrefix: string): Statement[] {
@@ -27,7 +31,7 @@ const outputNamed = (name: string): unknown =>
   )?.[1];
 
 describe('PlumblineStack security properties', () => {
-  const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync');
+  const syncRole = logicalId('AWS::IAM::Role', (p) => p.RoleName === 'Plumbline-sync-eu-west-1');
 
   it('has no unacknowledged cdk-nag AwsSolutions findings', () => {
     expect(nagFindings(stack)).toEqual([]);
@@ -227,15 +231,15 @@ describe('PlumblineStack security properties', () => {
     const assume = rolePolicies(syncRole).filter((s) => actions(s).includes('sts:AssumeRole'));
     expect(assume).toHaveLength(1);
     const resources = JSON.stringify(assume[0]!.Resource);
-    expect(resources).toContain(':role/plumbline-prod');
-    expect(resources).toContain(':role/plumbline-platform');
+    expect(resources).toContain(':role/plumbline-prod-eu-west-1');
+    expect(resources).toContain(':role/plumbline-platform-eu-west-1');
     expect(resources).not.toContain('*');
   });
 
   it('trusts only the sync role in each cluster role', () => {
     for (const cluster of PROPS.clusters) {
       template.hasResourceProperties('AWS::IAM::Role', {
-        RoleName: `plumbline-${cluster.name}`,
+        RoleName: `plumbline-${cluster.name}-eu-west-1`,
         AssumeRolePolicyDocument: {
           Statement: [
             {
@@ -251,7 +255,7 @@ describe('PlumblineStack security properties', () => {
 
   it('scopes each cluster role to its cluster and its plumbline/<cluster>/* secrets', () => {
     template.hasResourceProperties('AWS::IAM::Role', {
-      RoleName: 'plumbline-prod',
+      RoleName: 'plumbline-prod-eu-west-1',
       Policies: [
         {
           PolicyDocument: {
@@ -306,7 +310,7 @@ describe('PlumblineStack security properties', () => {
       Type: 'STANDARD',
       AccessPolicies: [
         {
-          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSEditPolicy',
+          PolicyArn: policyArn('AmazonEKSEditPolicy'),
           AccessScope: { Type: 'namespace', Namespaces: ['apps', 'monitoring'] },
         },
       ],
@@ -316,7 +320,7 @@ describe('PlumblineStack security properties', () => {
       AccessPolicies: [
         { AccessScope: { Type: 'namespace', Namespaces: ['infra'] } },
         {
-          PolicyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy',
+          PolicyArn: policyArn('AmazonEKSClusterAdminPolicy'),
           AccessScope: { Type: 'cluster' },
         },
       ],

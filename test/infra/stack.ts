@@ -33,11 +33,14 @@ export const PROPS: PlumblineProps = {
  */
 export function synth(
   props: PlumblineProps = PROPS,
-  options: { env?: { account: string; region: string }; realLayer?: boolean } = {},
+  options: { env?: { account: string; region: string } | 'agnostic'; realLayer?: boolean } = {},
 ) {
   // The builtin CloudFormation schema validation takes seconds per synth; `cdk synth` (synth.test.ts) runs it.
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] }, builtinCloudFormationValidation: false });
-  const env = options.env ?? { account: '111111111111', region: 'eu-west-1' };
+  const env =
+    options.env === 'agnostic'
+      ? undefined
+      : (options.env ?? { account: '111111111111', region: 'eu-west-1' });
   const stack = new PlumblineStack(app, 'Plumbline', {
     env,
     plumbline: props,
@@ -47,7 +50,7 @@ export function synth(
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-function fakeLayer(scope: Construct): ILayerVersion {
+export function fakeLayer(scope: Construct): ILayerVersion {
   return LayerVersion.fromLayerVersionArn(scope, 'KubectlLayer', KUBECTL_LAYER_ARN);
 }
 
