@@ -10,7 +10,7 @@ import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
 import { EmptyRenderError } from './errors';
 import { finishedByTtl, TTL_FINISHED_REASON } from './finished-jobs';
-import { notRun, prepareHooks, runHookPhase, skippedManifest } from './hooks';
+import { FIRST_POLL_MS, notRun, prepareHooks, runHookPhase, skippedManifest } from './hooks';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
 import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
@@ -372,7 +372,7 @@ async function runSync(
     now,
   };
   /** Waits for objects to be healthy (kinds whose CRD this sync created resolved anew); what is not. */
-  const waitFor = async (objects: readonly DesiredObject[]): Promise<Unhealthy[]> => {
+  const waitFor = async (objects: readonly DesiredObject[], soon = false): Promise<Unhealthy[]> => {
     const waited = objects.filter((d) => !ttlFinished.has(formatId(d.id)));
     const waitTargets: { resource: ResourceInfo; id: ObjectId }[] = [];
     for (const d of waited) {
@@ -388,6 +388,7 @@ async function runSync(
         targets: listTargets(waitTargets),
         timeoutMs: options.timeoutMs,
         pollMs: options.pollMs ?? 1000,
+        ...(soon ? { firstPollMs: FIRST_POLL_MS } : {}),
         concurrency: options.concurrency,
         sleep,
         now,
@@ -464,7 +465,10 @@ async function runSync(
     if (step.step === 'wait') {
       if (options.dryRun) continue;
       // The next wave is applied only once this one is healthy, as Argo CD does.
-      unhealthy = await waitFor(step.objects.map((o) => byObject.get(o)!));
+      unhealthy = await waitFor(
+        step.objects.map((o) => byObject.get(o)!),
+        true,
+      );
       if (unhealthy.length > 0) failed = true;
       if (failed) break;
       continue;
@@ -595,7 +599,7 @@ async function runSync(
   if (options.wait && !failed && !options.dryRun) unhealthy = await waitFor(desired);
   // PostSync hooks run once everything is healthy, which is waited for even without --wait.
   if (hooks.PostSync.length > 0 && !failed && !options.dryRun && !options.wait)
-    unhealthy = await waitFor(desired);
+    unhealthy = await waitFor(desired, true);
   const notHealthy = unhealthy.length > 0 ? 'not run: the app did not become healthy' : undefined;
   if (await runHooks(hooks.PostSync, failed ? 'not run: the sync failed' : notHealthy)) failed = true;
   // SyncFail hooks when the sync failed, or its PostSync hooks could not run (Argo CD's SyncFail).

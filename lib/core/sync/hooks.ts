@@ -24,6 +24,9 @@ import type { DesiredObject } from './desired';
 import { mapPool } from './pool';
 import type { ClusterPort, ResourceInfo } from './ports';
 
+/** The first wait between two reads of a running hook (or of a wave's health); doubled each time. */
+export const FIRST_POLL_MS = 25;
+
 export interface HookContext {
   readonly app: string;
   readonly cluster: ClusterPort;
@@ -129,11 +132,12 @@ async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Prom
       created = applied.created;
     }
     let outcome: Outcome = { done: false };
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const live = await ctx.cluster.get(resource, id.namespace, id.name);
       outcome = live ? hookOutcome(live) : { done: true, ok: false, why: 'deleted before it completed' };
       if (outcome.done || ctx.now() > deadline) break;
-      await ctx.sleep(ctx.pollMs);
+      // Short hooks end in well under a second: poll soon, then back off to pollMs.
+      await ctx.sleep(Math.min(ctx.pollMs, FIRST_POLL_MS * 2 ** attempt));
     }
     if (!outcome.done)
       return change(
