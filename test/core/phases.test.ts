@@ -9,6 +9,7 @@ import {
   syncSteps,
   syncWave,
 } from '../../lib/core/order';
+import { refuseReservedNames } from '../../lib/core/sync/reserved';
 
 function obj(kind: string, name: string, annotations: Record<string, string> = {}, extra = {}): KubeObject {
   const apiVersion =
@@ -273,5 +274,21 @@ describe('toKubeObject and generateName', () => {
         'job.yaml',
       ),
     ).toThrow('is not a DNS-1123 subdomain');
+  });
+});
+
+describe('refuseReservedNames and hooks', () => {
+  it('refuses a hook whose generateName would make an inventory name', () => {
+    const object = toKubeObject(
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { generateName: 'plumbline-inventory-', annotations: { [ARGO]: 'PreSync' } },
+      },
+      'hooks.yaml',
+    );
+    expect(() => refuseReservedNames([{ object, source: { file: 'hooks.yaml', document: 1 } }])).toThrow(
+      'ConfigMap plumbline-inventory-: names starting with "plumbline-inventory-" are reserved',
+    );
   });
 });
