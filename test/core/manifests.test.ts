@@ -46,7 +46,7 @@ const INVALID: [string, string][] = [
   ['missing-name.yaml', '(document 2): metadata.name is required'],
   [
     'generate-name.yaml',
-    '(document 1): metadata.generateName is not supported: GitOps needs a stable metadata.name',
+    '(document 1): metadata.generateName is supported for hooks only (helm.sh/hook, argocd.argoproj.io/hook): GitOps needs a stable metadata.name',
   ],
   ['numeric-name.yaml', '(document 1): metadata.name must be a string, not a number'],
   ['bad-name.yaml', `(document 1): metadata.name "Web_App" of a ConfigMap is not ${SUBDOMAIN_RULE}`],

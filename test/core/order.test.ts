@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { formatId, idOf, type KubeObject, type ObjectId, subjectOf } from '../../lib/core/manifests';
-import { applyBatches, deleteOrder, InvalidSyncWaveError, kindRank, syncWave } from '../../lib/core/order';
+import {
+  applyBatches,
+  deleteOrder,
+  effectiveWaves,
+  InvalidSyncWaveError,
+  kindRank,
+  syncWave,
+} from '../../lib/core/order';
 
 function obj(apiVersion: string, kind: string, name: string, namespace?: string, wave?: string): KubeObject {
   const metadata: KubeObject['metadata'] = { name };
@@ -111,7 +118,7 @@ describe('syncWave', () => {
 });
 
 describe('applyBatches', () => {
-  it('batches by kind rank, then by wave, sorting each batch by id', () => {
+  it('batches by wave, then by kind rank, sorting each batch by id, a Namespace in the earliest wave of what it holds', () => {
     const objects = [
       obj('apps/v1', 'Deployment', 'web', 'shop'),
       obj('v1', 'ConfigMap', 'b', 'shop'),
@@ -123,19 +130,32 @@ describe('applyBatches', () => {
     ];
     expect(ids(applyBatches(objects))).toEqual([
       ['/Namespace//shop'],
-      ['/ConfigMap/shop/a', '/ConfigMap/shop/b', '/Secret/shop/a'],
-      ['apps/Deployment/shop/db'],
-      ['apps/Deployment/shop/web'],
       ['example.com/Widget/shop/w'],
+      ['apps/Deployment/shop/db'],
+      ['/ConfigMap/shop/a', '/ConfigMap/shop/b', '/Secret/shop/a'],
+      ['apps/Deployment/shop/web'],
     ]);
   });
 
-  it('never lets a wave move an object ahead of a lower kind rank', () => {
+  it('never lets a wave move an object ahead of its Namespace', () => {
     const batches = applyBatches([
       obj('v1', 'Namespace', 'late', undefined, '10'),
-      obj('v1', 'ConfigMap', 'early', 'ns', '-10'),
+      obj('v1', 'ConfigMap', 'early', 'late', '-10'),
     ]);
-    expect(ids(batches)).toEqual([['/Namespace//late'], ['/ConfigMap/ns/early']]);
+    expect(ids(batches)).toEqual([['/Namespace//late'], ['/ConfigMap/late/early']]);
+  });
+
+  it('applies a later wave after an earlier one whatever their kinds, as Argo CD does', () => {
+    const batches = applyBatches([
+      obj('v1', 'ConfigMap', 'settings', 'shop', '2'),
+      obj('apps/v1', 'Deployment', 'web', 'shop', '1'),
+      obj('v1', 'Namespace', 'other', undefined, '5'),
+    ]);
+    expect(ids(batches)).toEqual([
+      ['apps/Deployment/shop/web'],
+      ['/ConfigMap/shop/settings'],
+      ['/Namespace//other'],
+    ]);
   });
 
   it('returns no batches for no objects', () => {
@@ -196,7 +216,7 @@ const objects = fc.array(
     .record({
       kind: fc.constantFrom(...KINDS),
       name: fc.constantFrom('a', 'b', 'c'),
-      namespace: fc.constantFrom('x', 'y'),
+      namespace: fc.constantFrom('a', 'y'),
       wave: fc.option(fc.integer({ min: -3, max: 3 }), { nil: undefined }),
     })
     .map(({ kind: [apiVersion, kind, namespaced], name, namespace, wave }) =>
@@ -226,15 +246,24 @@ describe('order properties', () => {
     );
   });
 
-  it('applyBatches puts every Namespace in an earlier batch than every namespaced object', () => {
+  it('applyBatches puts every Namespace in an earlier batch than every object in it', () => {
     fc.assert(
       fc.property(objects, (input) => {
         const batches = applyBatches(input);
-        const lastNamespace = batches.findLastIndex((b) =>
-          b.some((o) => o.kind === 'Namespace' && o.apiVersion === 'v1'),
-        );
-        const firstNamespaced = batches.findIndex((b) => b.some((o) => o.metadata.namespace !== undefined));
-        if (lastNamespace >= 0 && firstNamespaced >= 0) expect(lastNamespace).toBeLessThan(firstNamespaced);
+        const batchOf = (name: string, inside: boolean): number[] =>
+          batches.flatMap((b, i) =>
+            b.some((o) =>
+              inside ? o.metadata.namespace === name : o.kind === 'Namespace' && o.metadata.name === name,
+            )
+              ? [i]
+              : [],
+          );
+        for (const name of ['a', 'b', 'c']) {
+          const namespaces = batchOf(name, false);
+          const held = batchOf(name, true);
+          if (namespaces.length > 0 && held.length > 0)
+            expect(Math.max(...namespaces)).toBeLessThan(Math.min(...held));
+        }
       }),
     );
   });
@@ -256,15 +285,16 @@ describe('order properties', () => {
   it('applyBatches keeps kind rank and wave non-decreasing and equal within a batch', () => {
     fc.assert(
       fc.property(objects, (input) => {
+        const waves = new Map(input.map((o, i) => [o, effectiveWaves(input)[i] ?? 0]));
         const keys = applyBatches(input).map((b) =>
-          b.map((o): [number, number] => [kindRank(idOf(o).group, o.kind), syncWave(o)]),
+          b.map((o): [number, number] => [kindRank(idOf(o).group, o.kind), waves.get(o) ?? 0]),
         );
         for (const batch of keys) expect(new Set(batch.map((k) => k.join()))).toHaveProperty('size', 1);
         const firsts = keys.map((b): [number, number] => b[0] ?? [0, 0]);
         for (let i = 1; i < firsts.length; i++) {
           const [rank, wave] = firsts[i] ?? [0, 0];
           const [prevRank, prevWave] = firsts[i - 1] ?? [0, 0];
-          expect(rank > prevRank || (rank === prevRank && wave > prevWave)).toBe(true);
+          expect(wave > prevWave || (wave === prevWave && rank > prevRank)).toBe(true);
         }
       }),
     );
@@ -282,9 +312,13 @@ describe('order properties', () => {
     );
   });
 
-  it('deleteOrder reverses the kind ranks of the apply order', () => {
+  it('deleteOrder reverses the kind ranks of the apply order of objects without waves', () => {
     fc.assert(
-      fc.property(objects, (input) => {
+      fc.property(objects, (withWaves) => {
+        const input = withWaves.map((o) => ({
+          ...o,
+          metadata: { name: o.metadata.name, namespace: o.metadata.namespace },
+        }));
         const applyRanks = applyBatches(input)
           .flat()
           .map((o) => kindRank(idOf(o).group, o.kind));

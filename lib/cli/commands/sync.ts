@@ -146,6 +146,7 @@ export async function syncCommand(args: string[], io: CliIo & { isTTY?: boolean 
             ...(c.conflicts ? { conflicts: c.conflicts } : {}),
             ...(c.warnings ? { warnings: c.warnings } : {}),
             ...(c.owner ? { owner: c.owner } : {}),
+            ...(c.hook ? { hook: c.hook } : {}),
           })),
           counts: result.counts,
           durationMs: result.durationMs,

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { parseId } from '../manifests/object';
+import { HOOK_PHASES, type HookPhase } from '../order/hooks';
 import type { ChangeAction, ChangeCounts } from '../sync/changeset';
 import { canonicalJson } from './canonical';
 import { AuditRecordError } from './errors';
@@ -60,6 +61,8 @@ export interface AuditChange {
   readonly reason?: string;
   /** contentHash() of the desired object; absent for deletes. */
   readonly contentHash?: string;
+  /** Set for a hook: the phase it ran in (or was not run in) and how long it took (`action` is its result). */
+  readonly hook?: { readonly phase: HookPhase; readonly durationMs: number };
 }
 
 /** What a writer supplies; the store adds cluster, seq, prevHash and hash. */
@@ -168,11 +171,24 @@ function normalizeChange(change: AuditChange, index: number): AuditChange {
     throw new AuditRecordError(
       `audit record: changes[${index}] (${change.id}): contentHash is not sha256 hex`,
     );
+  const { hook } = change;
+  if (hook !== undefined && !HOOK_PHASES.includes(hook.phase))
+    throw new AuditRecordError(
+      `audit record: changes[${index}] (${change.id}): unknown hook phase "${String(hook.phase)}"`,
+    );
   return {
     id: wellFormed(change.id),
     action: change.action,
     ...(change.reason !== undefined ? { reason: cut(change.reason, MAX_REASON_LENGTH) } : {}),
     ...(change.contentHash !== undefined ? { contentHash: change.contentHash } : {}),
+    ...(hook !== undefined
+      ? {
+          hook: {
+            phase: hook.phase,
+            durationMs: count(`changes[${index}].hook.durationMs`, hook.durationMs),
+          },
+        }
+      : {}),
   };
 }
 

@@ -37,6 +37,7 @@ export function draftFromSync(result: SyncResult, context: SyncAuditContext): Au
       action: c.action,
       ...(c.reason !== undefined ? { reason: redact(c.reason) } : {}),
       ...(hash !== undefined ? { contentHash: hash } : {}),
+      ...(c.hook !== undefined ? { hook: c.hook } : {}),
     };
   });
   const commit = context.commit ?? result.revision;

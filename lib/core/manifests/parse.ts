@@ -277,6 +277,8 @@ export function findDuplicates(
 ): void {
   const seen = new Map<string, RenderedManifest>();
   for (const m of manifests) {
+    // A hook named by generateName gets its name from the server: it cannot clash.
+    if (m.object.metadata.name === '') continue;
     const id = idOf(m.object);
     const namespace = m.object.metadata.namespace ?? defaultNamespace?.(m) ?? '';
     const key = formatId({ ...id, namespace });

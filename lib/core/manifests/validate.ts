@@ -1,3 +1,4 @@
+import { hasHookAnnotation } from './annotations';
 import { ManifestError } from './errors';
 import { groupOf, isObj, type KubeObject, type Obj } from './object';
 
@@ -103,10 +104,21 @@ export function toKubeObject(value: unknown, where: string): KubeObject {
   if (metadata === undefined || metadata === null) fail(where, 'metadata is required');
   if (!isObj(metadata)) fail(where, `metadata must be a mapping, not ${describe(metadata)}`);
   if ((metadata.name === undefined || metadata.name === null) && metadata.generateName !== undefined) {
-    fail(where, 'metadata.generateName is not supported: GitOps needs a stable metadata.name');
+    // A hook runs anew each sync and is never tracked, so it needs no stable name; anything else does.
+    if (!hasHookAnnotation(isObj(metadata.annotations) ? metadata.annotations : undefined))
+      fail(
+        where,
+        'metadata.generateName is supported for hooks only (helm.sh/hook, argocd.argoproj.io/hook): GitOps needs a stable metadata.name',
+      );
+    const prefix = requiredString(metadata, 'generateName', 'metadata.generateName', where);
+    // The server appends five characters: the prefix must make a valid name with them.
+    checkName(`${prefix}x`, apiVersion, kind, where);
+    // '' is how the API itself spells "named by generateName" (ObjectMeta.name is empty).
+    metadata.name = '';
+  } else {
+    const name = requiredString(metadata, 'name', 'metadata.name', where);
+    checkName(name, apiVersion, kind, where);
   }
-  const name = requiredString(metadata, 'name', 'metadata.name', where);
-  checkName(name, apiVersion, kind, where);
   checkNamespace(metadata, where);
   checkStringMap(metadata, 'labels', where);
   checkStringMap(metadata, 'annotations', where);

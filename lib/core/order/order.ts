@@ -1,11 +1,17 @@
 /**
- * Apply and delete order (DESIGN.md "Order"): by kind first, then by sync wave. Kinds that depend on
- * nothing in their tier share a rank, so they land in one batch and are applied in parallel; a kind
- * gets its own tier only when something later needs it to exist first.
+ * Apply and delete order (DESIGN.md "Order", docs/adr/0003): by sync wave first, as Argo CD orders,
+ * then by kind. A Namespace or CRD is pulled forward to the earliest wave of an object that needs it,
+ * so no wave can put an object before its namespace or its API. Kinds that depend on nothing in their
+ * tier share a rank, so they land in one batch and are applied in parallel; a kind gets its own tier
+ * only when something later needs it to exist first.
  */
 
-import { SYNC_WAVE_ANNOTATION } from '../manifests/annotations';
-import { formatId, idOf, type KubeObject, type ObjectId, subjectOf } from '../manifests/object';
+import {
+  ARGO_SYNC_WAVE_ANNOTATION,
+  HELM_HOOK_WEIGHT_ANNOTATION,
+  SYNC_WAVE_ANNOTATION,
+} from '../manifests/annotations';
+import { formatId, groupOf, idOf, type KubeObject, type ObjectId, subjectOf } from '../manifests/object';
 import { InvalidSyncWaveError } from './errors';
 
 type Tier = readonly (readonly [kind: string, groups: readonly string[]])[];
@@ -110,18 +116,68 @@ export function kindRank(group: string, kind: string): number {
 
 const INTEGER = /^[+-]?\d+$/;
 
-/** The `plumbline.dev/sync-wave` annotation as an integer; 0 when absent. */
+/**
+ * Where an object's wave is read, first found wins: Plumbline's own annotation, then Argo CD's, then
+ * Helm's hook weight (which Argo CD also reads as the wave of any object).
+ */
+const WAVE_ANNOTATIONS = [SYNC_WAVE_ANNOTATION, ARGO_SYNC_WAVE_ANNOTATION, HELM_HOOK_WEIGHT_ANNOTATION];
+
+/** The object's sync wave as an integer; 0 when no wave annotation is set. */
 export function syncWave(object: KubeObject): number {
-  const value: unknown = object.metadata.annotations?.[SYNC_WAVE_ANNOTATION];
-  if (value === undefined) return 0;
+  const annotations = object.metadata.annotations;
+  const annotation = WAVE_ANNOTATIONS.find((a) => annotations?.[a] !== undefined);
+  if (annotation === undefined) return 0;
+  const value: unknown = annotations?.[annotation];
   // Only strings: the API server rejects a numeric annotation value, so accepting one here would
-  // only move the failure to apply time.
-  if (typeof value !== 'string' || !INTEGER.test(value))
-    throw new InvalidSyncWaveError(subjectOf(idOf(object)), value);
+  // only move the failure to apply time. Argo CD reads a bad value as 0; a typo should not reorder.
+  const bad = (): InvalidSyncWaveError =>
+    new InvalidSyncWaveError(subjectOf(idOf(object)), value, { annotation });
+  if (typeof value !== 'string' || !INTEGER.test(value)) throw bad();
   const wave = Number(value);
-  if (!Number.isSafeInteger(wave)) throw new InvalidSyncWaveError(subjectOf(idOf(object)), value);
+  if (!Number.isSafeInteger(wave)) throw bad();
   // `-0` would make equal waves look different to Object.is and to test matchers.
   return wave === 0 ? 0 : wave;
+}
+
+/**
+ * The wave each object is applied in: its own, except that a Namespace or a CRD takes the earliest
+ * wave of the objects in it or of its kind (Argo CD's `adjustDeps`).
+ */
+export function effectiveWaves(objects: readonly KubeObject[]): number[] {
+  const own = objects.map(syncWave);
+  const earliestIn = new Map<string, number>();
+  const earliestOfKind = new Map<string, number>();
+  const lower = (map: Map<string, number>, key: string, wave: number): void => {
+    const seen = map.get(key);
+    if (seen === undefined || wave < seen) map.set(key, wave);
+  };
+  objects.forEach((object, i) => {
+    const wave = own[i] ?? 0;
+    if (object.metadata.namespace) lower(earliestIn, object.metadata.namespace, wave);
+    lower(earliestOfKind, `${groupOf(object.apiVersion)}/${object.kind}`, wave);
+  });
+  return objects.map((object, i) => {
+    const wave = own[i] ?? 0;
+    const needed = isNamespace(object)
+      ? earliestIn.get(object.metadata.name)
+      : isCrd(object)
+        ? earliestOfKind.get(crdKind(object))
+        : undefined;
+    return needed !== undefined && needed < wave ? needed : wave;
+  });
+}
+
+function isNamespace(object: KubeObject): boolean {
+  return object.kind === 'Namespace' && object.apiVersion === 'v1';
+}
+
+function isCrd(object: KubeObject): boolean {
+  return object.kind === 'CustomResourceDefinition' && groupOf(object.apiVersion) === 'apiextensions.k8s.io';
+}
+
+function crdKind(object: KubeObject): string {
+  const spec = (object.spec ?? {}) as { group?: unknown; names?: { kind?: unknown } };
+  return `${String(spec.group)}/${String(spec.names?.kind)}`;
 }
 
 /** Code-unit order, the same on every machine and locale (localeCompare is not). */
@@ -136,30 +192,41 @@ interface Keyed {
   readonly id: string;
 }
 
+/** The objects of one wave, in batches of equal kind rank. */
+export interface Wave {
+  readonly wave: number;
+  readonly batches: KubeObject[][];
+}
+
 /**
- * Objects in apply order, grouped into batches of equal (kind rank, wave): the batches run one after
- * the other, the objects of a batch in parallel. Within a batch objects are sorted by formatted id so
- * the same input always gives the same plan; the sort is stable, so duplicate ids keep input order.
+ * Objects in apply order: waves, lowest first, each in batches of equal kind rank. The batches run
+ * one after the other, the objects of a batch in parallel. Within a batch objects are sorted by
+ * formatted id so the same input always gives the same plan; the sort is stable, so duplicate ids
+ * keep input order.
  */
-export function applyBatches(objects: readonly KubeObject[]): KubeObject[][] {
-  const keyed: Keyed[] = objects.map((object) => {
+export function applyWaves(objects: readonly KubeObject[]): Wave[] {
+  const waves = effectiveWaves(objects);
+  const keyed: Keyed[] = objects.map((object, i) => {
     const id = idOf(object);
-    return { object, rank: kindRank(id.group, id.kind), wave: syncWave(object), id: formatId(id) };
+    return { object, rank: kindRank(id.group, id.kind), wave: waves[i] ?? 0, id: formatId(id) };
   });
-  keyed.sort((a, b) => a.rank - b.rank || a.wave - b.wave || compareText(a.id, b.id));
-  const batches: KubeObject[][] = [];
+  keyed.sort((a, b) => a.wave - b.wave || a.rank - b.rank || compareText(a.id, b.id));
+  const out: { wave: number; batches: KubeObject[][] }[] = [];
   let previous: Keyed | undefined;
-  let batch: KubeObject[] = [];
   for (const item of keyed) {
-    if (previous !== undefined && (previous.rank !== item.rank || previous.wave !== item.wave)) {
-      batches.push(batch);
-      batch = [];
-    }
-    batch.push(item.object);
+    if (previous === undefined || previous.wave !== item.wave) out.push({ wave: item.wave, batches: [] });
+    const current = out[out.length - 1]!;
+    if (previous === undefined || previous.wave !== item.wave || previous.rank !== item.rank)
+      current.batches.push([]);
+    current.batches[current.batches.length - 1]!.push(item.object);
     previous = item;
   }
-  if (batch.length > 0) batches.push(batch);
-  return batches;
+  return out;
+}
+
+/** applyWaves without the wave boundaries: every batch in apply order. */
+export function applyBatches(objects: readonly KubeObject[]): KubeObject[][] {
+  return applyWaves(objects).flatMap((w) => w.batches);
 }
 
 /**

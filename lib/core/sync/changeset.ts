@@ -1,4 +1,5 @@
 import type { ObjectId } from '../manifests';
+import type { HookPhase } from '../order';
 
 export type ChangeAction = 'created' | 'configured' | 'unchanged' | 'deleted' | 'skipped' | 'failed';
 
@@ -14,6 +15,11 @@ export interface Change {
   readonly warnings?: readonly string[];
   /** The app that owns the object live, when the change is `failed` because of it (ownership). */
   readonly owner?: string;
+  /**
+   * Set for a hook run (or a hook a dry run or a failed sync did not run): its phase and how long it
+   * took. A run is `created` when it succeeded, `failed` when it failed, `skipped` when not run.
+   */
+  readonly hook?: { readonly phase: HookPhase; readonly durationMs: number };
 }
 
 export type ChangeCounts = Record<ChangeAction, number>;

@@ -1,8 +1,8 @@
 import { type ContentHashKey, contentHashes } from '../audit/content-hash';
 import type { IgnoreRule } from '../drift';
-import { activeLease, type Inventory } from '../inventory';
+import { activeLease, type Inventory, InventoryBusyError } from '../inventory';
 import { formatId, groupOf, type ObjectId, parseId, subjectOf } from '../manifests';
-import { applyBatches } from '../order';
+import { applyWaves, type HookWave, planPhases, syncSteps } from '../order';
 import { Redactor, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
 import { resolveSecrets, SecretResolutionError, type SecretStore } from '../secrets';
@@ -11,6 +11,7 @@ import { type Change, type ChangeCounts, countChanges } from './changeset';
 import { type AllowList, type DesiredObject, prepareDesired } from './desired';
 import { EmptyRenderError } from './errors';
 import { finishedByTtl, TTL_FINISHED_REASON } from './finished-jobs';
+import { FIRST_POLL_MS, notRun, prepareHooks, runHookPhase, skippedManifest } from './hooks';
 import { replicasScaledByHpa, withReplicasWarnings } from './hpa-replicas';
 import { confirmInventory, newLease, writeIntent } from './inventory-flow';
 import { type ListTarget, LiveState, listTargets } from './live';
@@ -268,7 +269,10 @@ async function runSync(
   const started = now();
   const { cluster } = deps;
   refuseReservedNames(manifests);
-  if (manifests.length === 0 && options.allowEmpty !== true)
+  // Hooks and skipped manifests leave the app's objects here, with wave and hook annotations
+  // validated: bad input is refused before the first request.
+  const phases = planPhases(manifests, (m) => m.object);
+  if (phases.objects.length === 0 && options.allowEmpty !== true)
     throw new EmptyRenderError(
       `app ${options.app} rendered no objects: syncing that would prune everything it has; check its path and files, or set allowEmpty: true (--allow-empty) if it is meant to be empty`,
     );
@@ -276,12 +280,14 @@ async function runSync(
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
 
   const desired = await withSecrets(
-    await prepareDesired(manifests, cluster, options),
+    await prepareDesired(phases.objects, cluster, options),
     deps.secrets,
     redactor,
   );
-  // Ordering validates sync-wave annotations: bad input is refused before the first request.
-  const batches = applyBatches(desired.map((d) => d.object));
+  const hooks = await prepareHooks(phases, async (ms) =>
+    withSecrets(await prepareDesired(ms, cluster, options), deps.secrets, redactor),
+  );
+  const waves = applyWaves(desired.map((d) => d.object));
   const stored = await deps.inventory.load(options.app, options.namespace);
   const lease = newLease(now());
   const busy = stored ? activeLease(stored.inventory, lease.holder, now()) : undefined;
@@ -358,6 +364,97 @@ async function runSync(
     createdSince: lease.since,
     ...(options.ignoreDifferences ? { ignore: options.ignoreDifferences } : {}),
   };
+  const finish = (failedRun: boolean, unhealthy: Unhealthy[], error?: string): SyncResult => ({
+    app: options.app,
+    revision: options.revision,
+    changes,
+    counts: countChanges(changes),
+    durationMs: Math.round(now() - started),
+    unhealthy,
+    ok: !failedRun && unhealthy.length === 0,
+    ...(error ? { error } : {}),
+    ...(options.contentHashKey !== undefined
+      ? {
+          contentHashes: contentHashes(
+            desired.map((d) => d.object),
+            options.contentHashKey,
+          ),
+        }
+      : {}),
+  });
+  const hookCtx = {
+    app: options.app,
+    cluster,
+    redactor,
+    timeoutMs: options.timeoutMs,
+    pollMs: options.pollMs ?? 1000,
+    concurrency: options.concurrency,
+    sleep,
+    now,
+  };
+  /** Waits for objects to be healthy (kinds whose CRD this sync created resolved anew); what is not. */
+  const waitFor = async (objects: readonly DesiredObject[], soon = false): Promise<Unhealthy[]> => {
+    const waited = objects.filter((d) => !ttlFinished.has(formatId(d.id)));
+    const waitTargets: { resource: ResourceInfo; id: ObjectId }[] = [];
+    for (const d of waited) {
+      const resource =
+        resources.get(`${d.object.apiVersion}/${d.object.kind}`) ??
+        (await cluster.resource(d.object.apiVersion, d.object.kind));
+      if (resource) waitTargets.push({ resource, id: d.id });
+    }
+    return waitHealthy(
+      {
+        cluster,
+        app: options.app,
+        targets: listTargets(waitTargets),
+        timeoutMs: options.timeoutMs,
+        pollMs: options.pollMs ?? 1000,
+        ...(soon ? { firstPollMs: FIRST_POLL_MS } : {}),
+        concurrency: options.concurrency,
+        sleep,
+        now,
+      },
+      waited,
+    );
+  };
+  /** Runs hook waves, or reports them not run (`why`, or a dry run); true when one failed. */
+  const runHooks = async (list: readonly HookWave<DesiredObject>[], why?: string): Promise<boolean> => {
+    const reason = why ?? (options.dryRun ? 'dry run: not run' : undefined);
+    if (reason !== undefined) {
+      changes.push(...list.flatMap((w) => w.hooks.map((h) => notRun(h, reason))));
+      return false;
+    }
+    const ran = await runHookPhase(hookCtx, list);
+    changes.push(...ran.changes);
+    return ran.failed;
+  };
+  for (const skipped of phases.skipped) changes.push(skippedManifest(skipped.item.object, skipped.reason));
+  if (
+    busy &&
+    !options.dryRun &&
+    (hooks.PreSync.length > 0 || hooks.Sync.length > 0 || hooks.PostSync.length > 0)
+  )
+    throw new InventoryBusyError(
+      `app ${options.app} is being synced by another run (its lease ends ${busy.until}); its hooks were not run and nothing was applied`,
+    );
+  // PreSync hooks complete before anything of the app is written; one failing stops the sync there.
+  if (await runHooks(hooks.PreSync)) {
+    const why = 'not applied: a PreSync hook failed';
+    for (const d of desired)
+      changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: why });
+    for (const d of plan)
+      if (d.action !== 'forget')
+        changes.push({
+          id: d.id,
+          subject: subjectOf(d.id),
+          action: 'skipped',
+          reason: d.action === 'keep' ? d.reason : 'not pruned: a PreSync hook failed',
+        });
+    await runHooks(hooks.Sync, 'not run: a PreSync hook failed');
+    await runHooks(hooks.PostSync, 'not run: a PreSync hook failed');
+    await runHooks(hooks.SyncFail);
+    return finish(true, []);
+  }
   const preApplied = new Map<string, Change>();
   if (!options.dryRun && (added.length > 0 || deletes)) {
     written = await writeIntent(
@@ -379,7 +476,25 @@ async function runSync(
   let failed = false;
   const byObject = new Map(desired.map((d) => [d.object, d]));
   const ttlFinished = new Set<string>();
-  for (const batch of batches) {
+  let unhealthy: Unhealthy[] = [];
+  for (const step of syncSteps(waves, hooks.Sync)) {
+    if (step.step === 'hooks') {
+      if (await runHooks([step.hooks])) failed = true;
+      if (failed) break;
+      continue;
+    }
+    if (step.step === 'wait') {
+      if (options.dryRun) continue;
+      // The next wave is applied only once this one is healthy, as Argo CD does.
+      unhealthy = await waitFor(
+        step.objects.map((o) => byObject.get(o)!),
+        true,
+      );
+      if (unhealthy.length > 0) failed = true;
+      if (failed) break;
+      continue;
+    }
+    const batch = step.objects;
     const batchObjects = batch.map((o) => byObject.get(o)!);
     const results = await mapPool(batchObjects, options.concurrency, async (d) => {
       const early = preApplied.get(formatId(d.id));
@@ -502,47 +617,14 @@ async function runSync(
         );
   if (error) failed = true;
 
-  let unhealthy: Unhealthy[] = [];
-  if (options.wait && !failed && !options.dryRun) {
-    // Resolved again: kinds whose CRD this sync created were not served when the targets were first read.
-    const waitTargets: { resource: ResourceInfo; id: ObjectId }[] = [];
-    for (const d of desired) {
-      if (ttlFinished.has(formatId(d.id))) continue;
-      const resource =
-        resources.get(`${d.object.apiVersion}/${d.object.kind}`) ??
-        (await cluster.resource(d.object.apiVersion, d.object.kind));
-      if (resource) waitTargets.push({ resource, id: d.id });
-    }
-    unhealthy = await waitHealthy(
-      {
-        cluster,
-        app: options.app,
-        targets: listTargets(waitTargets),
-        timeoutMs: options.timeoutMs,
-        pollMs: options.pollMs ?? 1000,
-        concurrency: options.concurrency,
-        sleep,
-        now,
-      },
-      desired.filter((d) => !ttlFinished.has(formatId(d.id))),
-    );
-  }
-  return {
-    app: options.app,
-    revision: options.revision,
-    changes,
-    counts: countChanges(changes),
-    durationMs: Math.round(now() - started),
-    unhealthy,
-    ok: !failed && unhealthy.length === 0,
-    ...(error ? { error } : {}),
-    ...(options.contentHashKey !== undefined
-      ? {
-          contentHashes: contentHashes(
-            desired.map((d) => d.object),
-            options.contentHashKey,
-          ),
-        }
-      : {}),
-  };
+  if (options.wait && !failed && !options.dryRun) unhealthy = await waitFor(desired);
+  // PostSync hooks run once everything is healthy, which is waited for even without --wait.
+  if (hooks.PostSync.length > 0 && !failed && !options.dryRun && !options.wait)
+    unhealthy = await waitFor(desired, true);
+  const notHealthy = unhealthy.length > 0 ? 'not run: the app did not become healthy' : undefined;
+  if (await runHooks(hooks.PostSync, failed ? 'not run: the sync failed' : notHealthy)) failed = true;
+  // SyncFail hooks when the sync failed, or its PostSync hooks could not run (Argo CD's SyncFail).
+  if ((failed || (notHealthy && hooks.PostSync.length > 0)) && !options.dryRun)
+    await runHooks(hooks.SyncFail);
+  return finish(failed, unhealthy, error);
 }

@@ -6,6 +6,7 @@ import {
   withIgnoredFromLive,
 } from '../drift';
 import { formatId, idOf, type KubeObject, type ObjectId, subjectOf } from '../manifests';
+import { planPhases } from '../order';
 import { Redactor, redactDiffs, secretValuesOf } from '../redact';
 import type { RenderedManifest } from '../render';
 import { type DesiredObject, type DesiredOptions, prepareDesired } from './desired';
@@ -48,8 +49,9 @@ export async function inspectApp(
 ): Promise<Inspection> {
   const redactor = new Redactor();
   for (const m of manifests) for (const v of secretValuesOf(m.object)) redactor.register(v);
+  // Hooks run once per sync and are not the app's objects: never drift, never in a diff.
   const desired = await withSecrets(
-    await prepareDesired(manifests, cluster, options),
+    await prepareDesired(planPhases(manifests, (m) => m.object).objects, cluster, options),
     options.secrets,
     redactor,
   );

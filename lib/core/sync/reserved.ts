@@ -11,9 +11,11 @@ export function refuseReservedNames(manifests: readonly RenderedManifest[]): voi
   for (const m of manifests) {
     const { object } = m;
     if (object.kind !== 'ConfigMap' || object.apiVersion !== 'v1') continue;
-    if (!object.metadata.name.startsWith(INVENTORY_NAME_PREFIX)) continue;
+    // A hook's generateName makes a name with the prefix just as well.
+    const name = object.metadata.name || String(object.metadata.generateName ?? '');
+    if (!name.startsWith(INVENTORY_NAME_PREFIX)) continue;
     throw new PolicyError(
-      `${m.source.file} (document ${m.source.document}): ConfigMap ${object.metadata.name}: names starting with "${INVENTORY_NAME_PREFIX}" are reserved for Plumbline's inventories`,
+      `${m.source.file} (document ${m.source.document}): ConfigMap ${name}: names starting with "${INVENTORY_NAME_PREFIX}" are reserved for Plumbline's inventories`,
     );
   }
 }

@@ -17,6 +17,8 @@ export interface WaitOptions {
   readonly targets: readonly ListTarget[];
   readonly timeoutMs: number;
   readonly pollMs: number;
+  /** When set, the first wait between reads, doubled each time up to pollMs (waits between waves). */
+  readonly firstPollMs?: number;
   readonly concurrency: number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly now: () => number;
@@ -32,7 +34,7 @@ export async function waitHealthy(
 ): Promise<Unhealthy[]> {
   const deadline = options.now() + options.timeoutMs;
   const classes = new Map<string, Promise<boolean>>();
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const live = await LiveState.read(options.cluster, options.targets, options.app, options.concurrency);
     const unhealthy: Unhealthy[] = [];
     for (const d of objects) {
@@ -49,7 +51,11 @@ export async function waitHealthy(
     }
     // A Degraded object will not heal by waiting, but it may: a rollout can recover. Wait it out.
     if (unhealthy.length === 0 || options.now() >= deadline) return unhealthy;
-    await options.sleep(Math.min(options.pollMs, Math.max(0, deadline - options.now())));
+    const poll =
+      options.firstPollMs === undefined
+        ? options.pollMs
+        : Math.min(options.pollMs, options.firstPollMs * 2 ** attempt);
+    await options.sleep(Math.min(poll, Math.max(0, deadline - options.now())));
   }
 }
 

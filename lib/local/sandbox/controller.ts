@@ -171,11 +171,22 @@ const STATUS: Record<string, StatusFn> = {
       ],
     };
   },
-  '/pods': (_o, failing, prev) => ({
-    phase: failing ? 'Pending' : 'Running',
-    conditions: [condition(prev, 'Ready', !failing, failing ? 'ContainersNotReady' : '', '')],
-    startTime: str(prev.startTime) ?? nowIso(),
-  }),
+  '/pods': (o, failing, prev) => {
+    const restart = isObj(o.spec) ? o.spec.restartPolicy : undefined;
+    // A pod that is not restarted runs to completion (a hook's, a test's): the sandbox runs no
+    // containers, so it ends at once, Failed when annotated to fail.
+    if (restart === 'Never' || restart === 'OnFailure')
+      return {
+        phase: failing ? 'Failed' : 'Succeeded',
+        conditions: [condition(prev, 'Ready', false, 'PodCompleted', '')],
+        startTime: str(prev.startTime) ?? nowIso(),
+      };
+    return {
+      phase: failing ? 'Pending' : 'Running',
+      conditions: [condition(prev, 'Ready', !failing, failing ? 'ContainersNotReady' : '', '')],
+      startTime: str(prev.startTime) ?? nowIso(),
+    };
+  },
   '/persistentvolumeclaims': () => ({ phase: 'Bound' }),
   '/persistentvolumes': persistentVolumeStatus,
   '/replicationcontrollers': replicationControllerStatus,
