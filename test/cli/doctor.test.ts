@@ -33,7 +33,7 @@ import { tempDir } from '../helpers/git';
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const CALLER = `arn:aws:sts::${ACCOUNT}:assumed-role/Admin/alice`;
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/plumbline-prod`;
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/plumbline-prod-${REGION}`;
 const POLICY = (name: string) => `arn:aws:eks::aws:cluster-access-policy/${name}`;
 const NOW = new Date('2026-12-07T11:00:00Z');
 const CREDENTIALS = { accessKeyId: 'AKIDDOCTOR', secretAccessKey: 'doctor-secret-key' };

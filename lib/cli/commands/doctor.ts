@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 // The deployment config's one schema, shared with `cdk synth` (it imports zod and node:fs, no CDK).
-import { CONFIG_FILE, loadPlumblineConfig, PlumblineConfigError } from '../../../infra/config';
+import { loadPlumblineConfig } from '../../adapters/deployment/config-file';
+import { CONFIG_FILE, PlumblineConfigError } from '../../core/deployment/config';
 import { awsDoctorPorts, type DoctorPorts } from '../doctor/ports';
 import { exitCodeOf, formatRows } from '../doctor/rows';
 import { runDoctor } from '../doctor/run';

@@ -15,7 +15,7 @@ role Plumbline's sync function would use, so you can debug its access with kubec
       exec:
         apiVersion: client.authentication.k8s.io/v1beta1
         command: npx
-        args: [plumbline, eks, token, --cluster, prod, --role-arn, arn:aws:iam::123456789012:role/plumbline-prod]
+        args: [plumbline, eks, token, --cluster, prod, --role-arn, arn:aws:iam::123456789012:role/plumbline-prod-eu-west-1]
 `;
 
 export async function eksCommand(args: string[], io: CliIo): Promise<number> {

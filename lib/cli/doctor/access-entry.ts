@@ -4,7 +4,8 @@ import {
   ListAssociatedAccessPoliciesCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-eks';
-import type { ClusterAccessLevel, ClusterProps } from '../../../infra/config';
+import type { ClusterAccessLevel, ClusterProps } from '../../core/deployment/config';
+import { clusterRoleName } from '../../core/deployment/names';
 import { awsCli, type DoctorContext } from './context';
 import { type DoctorRow, fail, messageOf, ok, skip } from './rows';
 
@@ -15,11 +16,6 @@ export const ACCESS_POLICY: Record<ClusterAccessLevel, string> = {
   admin: 'AmazonEKSAdminPolicy',
 };
 export const CLUSTER_ADMIN = 'AmazonEKSClusterAdminPolicy';
-
-/** The cluster role's name, as infra/constructs/cluster-access.ts fixes it. */
-export function clusterRoleName(cluster: string): string {
-  return `plumbline-${cluster}`;
-}
 
 interface Expected {
   readonly policy: string;
@@ -81,7 +77,7 @@ export async function accessEntryRow(
   deployed: { readonly yes: boolean; readonly command: string },
 ): Promise<DoctorRow> {
   const check = `cluster ${cluster.name}: access entry`;
-  const principalArn = `arn:${ctx.caller.partition}:iam::${account}:role/${clusterRoleName(cluster.name)}`;
+  const principalArn = `arn:${ctx.caller.partition}:iam::${account}:role/${clusterRoleName(cluster.name, cluster.region)}`;
   const eks = ctx.ports.eks(cluster.region);
   const input = { clusterName: cluster.name, principalArn };
   try {

@@ -1,6 +1,6 @@
 import { type Cluster, DescribeClusterCommand, ResourceNotFoundException } from '@aws-sdk/client-eks';
-import type { ClusterProps } from '../../../infra/config';
 import { eksToken } from '../../adapters/aws/eks-token';
+import type { ClusterProps } from '../../core/deployment/config';
 import { awsCli, type DoctorContext, principalOf } from './context';
 import { type DoctorRow, fail, messageOf, ok, skip } from './rows';
 

@@ -1,4 +1,4 @@
-import type { PlumblineConfig } from '../../../infra/config';
+import type { PlumblineConfig } from '../../core/deployment/config';
 import type { DoctorPorts } from './ports';
 import type { DeployedStack } from './stack-reader';
 

@@ -1,5 +1,5 @@
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { ClusterProps, PlumblineConfig } from '../../../infra/config';
+import type { ClusterProps, PlumblineConfig } from '../../core/deployment/config';
 import { accessEntryRow } from './access-entry';
 import { authModeRow, describeClusterRow, endpointRow, namespacesRow } from './check-cluster';
 import { gitCredentialRows, secretPrefixRow, webhookSecretRow } from './check-secrets';

@@ -3,13 +3,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GitSources } from '../../../functions/shared/git';
 import { DirCheckpointStore } from '../../adapters/audit/checkpoint-dir';
 import { type AuditKeyFile, generateKeyFile } from '../../adapters/audit/key-file';
 import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { createAuditTable } from '../../adapters/aws/audit-table';
 import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { createStateTable } from '../../adapters/aws/state-dynamodb';
+import { GitSources } from '../../adapters/git/sources';
 import { checkpointClusters } from '../../core/audit';
 import { type ClusterPolicy, reportOrphans, runSyncJob, type SyncJob } from '../../core/pipeline';
 import { Redactor } from '../../core/redact';

@@ -1,9 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import * as k8s from '@kubernetes/client-node';
-import type { GitSources } from '../../../functions/shared/git';
 import type { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../../adapters/aws/state-dynamodb';
+import type { GitSources } from '../../adapters/git/sources';
 import { KubeHttp, KubernetesCluster } from '../../adapters/kubernetes';
 import { rendererFor } from '../../adapters/renderers';
 import { JsonFileSecretStore } from '../../adapters/secrets/json-file';
