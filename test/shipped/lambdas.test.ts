@@ -299,7 +299,7 @@ describe('shipped Lambda bundles (cdk.out)', () => {
       if (kind === 'openpgp') expect(record?.who.signer).toBe(gpg.fingerprint);
       if (kind === 'ssh') expect(record?.who.signer).toMatch(/^SHA256:/);
       if (kind === 'plain') expect(record?.who.signer).toBeUndefined();
-      expect(record?.who.principal).toMatch(/^arn:aws:sts::\d{12}:assumed-role\/plumbline-local\//);
+      expect(record?.who.principal).toMatch(/^arn:aws:sts::\d{12}:assumed-role\/plumbline-local-us-east-1\//);
       const trail = await verifyTrail({
         cluster: CLUSTER,
         records: auditStore().scan(CLUSTER),
