@@ -158,7 +158,11 @@ describe('runHookPhase', () => {
   );
 
   it("replaces this app's previous run of the hook, or its own object of that name", async () => {
-    for (const labels of [{ 'plumbline.dev/hook-of': 'shop' }, { 'plumbline.dev/app': 'shop' }]) {
+    const mine: Record<string, string>[] = [
+      { 'plumbline.dev/hook-of': 'shop' },
+      { 'plumbline.dev/app': 'shop' },
+    ];
+    for (const labels of mine) {
       const { port, calls, live } = fakeCluster(() => 'Complete');
       live.set('db', existing(labels));
       const plan = planPhases([job('db', beforeAndAfter)], (d) => d.object);
