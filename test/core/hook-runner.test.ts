@@ -171,4 +171,20 @@ describe('runHookPhase', () => {
       expect(calls).toEqual(['remove db', 'apply db', 'remove db']);
     }
   });
+
+  it("shares the sync's timeout between phases: a hook after a stuck one is not run past it", async () => {
+    const { port, calls } = fakeCluster(() => undefined);
+    const clock = { t: 0 };
+    const ctx = { ...context(port, clock), until: 1000 };
+    const pre = planPhases([job('stuck', { 'argocd.argoproj.io/hook': 'PreSync' })], (d) => d.object);
+    const fail = planPhases([job('cleanup', { 'argocd.argoproj.io/hook': 'SyncFail' })], (d) => d.object);
+    expect((await runHookPhase(ctx, pre.hooks.PreSync)).failed).toBe(true);
+    const after = await runHookPhase(ctx, fail.hooks.SyncFail);
+    expect(after.changes[0]).toMatchObject({
+      action: 'failed',
+      reason: expect.stringContaining('timeout was spent'),
+    });
+    expect(calls.filter((c) => c.startsWith('apply'))).toEqual(['apply stuck']);
+    expect(clock.t).toBeLessThanOrEqual(1100);
+  });
 });

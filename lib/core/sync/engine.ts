@@ -384,11 +384,15 @@ async function runSync(
         }
       : {}),
   });
+  // Hooks and waits of one sync share its timeout: each taking all of it in turn would outlast the
+  // invocation (PreSync, every wave, PostSync, SyncFail), which then ends with no record.
+  const until = started + options.timeoutMs;
   const hookCtx = {
     app: options.app,
     cluster,
     redactor,
     timeoutMs: options.timeoutMs,
+    until,
     pollMs: options.pollMs ?? 1000,
     concurrency: options.concurrency,
     sleep,
@@ -409,7 +413,7 @@ async function runSync(
         cluster,
         app: options.app,
         targets: listTargets(waitTargets),
-        timeoutMs: options.timeoutMs,
+        timeoutMs: Math.max(0, Math.min(options.timeoutMs, until - now())),
         pollMs: options.pollMs ?? 1000,
         ...(soon ? { firstPollMs: FIRST_POLL_MS } : {}),
         concurrency: options.concurrency,

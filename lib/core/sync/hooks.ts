@@ -33,6 +33,8 @@ export interface HookContext {
   readonly redactor: Redactor;
   /** How long one hook may take to complete. */
   readonly timeoutMs: number;
+  /** When (by `now`) every hook of the sync must have ended; default: no bound beyond timeoutMs. */
+  readonly until?: number;
   readonly pollMs: number;
   readonly concurrency: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -118,7 +120,7 @@ async function removeAndWait(
 
 async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Promise<Change> {
   const started = ctx.now();
-  const deadline = started + ctx.timeoutMs;
+  const deadline = Math.min(started + ctx.timeoutMs, ctx.until ?? Number.POSITIVE_INFINITY);
   const { object } = hook.item;
   let id = hook.item.id;
   const took = (): number => Math.round(ctx.now() - started);
@@ -133,6 +135,8 @@ async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Prom
         'failed',
         `the cluster does not serve ${object.kind} in ${object.apiVersion}`,
       );
+    if (deadline <= started)
+      return change(id, hook.phase, 0, 'failed', `${label} not run: the sync's timeout was spent`);
     const body = hookBody(object, ctx.app);
     const generated = body.metadata.name === undefined;
     if (!generated) {
@@ -170,7 +174,7 @@ async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Prom
         hook.phase,
         took(),
         'failed',
-        `${label} did not complete within ${Math.round(ctx.timeoutMs / 1000)} s`,
+        `${label} did not complete within ${Math.round((deadline - started) / 1000)} s`,
       );
     const policy = outcome.ok ? 'HookSucceeded' : 'HookFailed';
     const deleted =
