@@ -6,12 +6,30 @@ export const MAX_REDIRECTS = 5;
 
 const LOOPBACK_HOST = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/;
 
+/** The IPv4 address an IPv4-mapped IPv6 host stands for (URL writes `[::ffff:7f00:1]`), else the host. */
+function unmapped(hostname: string): string {
+  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(bare);
+  if (hex) {
+    const [hi, lo] = [Number.parseInt(hex[1] as string, 16), Number.parseInt(hex[2] as string, 16)];
+    return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  }
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(bare);
+  return dotted ? (dotted[1] as string) : bare;
+}
+
+/** Loopback, however written. */
+function loopbackHost(hostname: string): boolean {
+  const host = unmapped(hostname);
+  return LOOPBACK_HOST.test(host) || host === '::1';
+}
+
 /** Link-local (cloud metadata, 169.254.169.254, fd00:ec2::254) and unspecified addresses. */
 function internalAddress(hostname: string): boolean {
-  const bare = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const family = isIP(bare);
-  if (family === 4) return /^(169\.254\.|0\.)/.test(bare);
-  if (family === 6) return /^(fe[89ab][0-9a-f]:|fd00:ec2:|::$|::ffff:(169\.254\.|127\.|0\.))/.test(bare);
+  const host = unmapped(hostname);
+  const family = isIP(host);
+  if (family === 4) return /^(169\.254\.|0\.)/.test(host);
+  if (family === 6) return /^(fe[89ab][0-9a-f]:|fd00:ec2:|::$)/.test(host);
   return false;
 }
 
@@ -31,8 +49,8 @@ export function urlProblem(target: string, repository: string): string | undefin
   } catch {
     return 'is not a URL';
   }
-  const homeLoopback = LOOPBACK_HOST.test(home.hostname.toLowerCase());
-  const loopback = LOOPBACK_HOST.test(url.hostname.toLowerCase()) || /^\[?::ffff:127\./i.test(url.hostname);
+  const homeLoopback = loopbackHost(home.hostname);
+  const loopback = loopbackHost(url.hostname);
   if (url.username !== '' || url.password !== '') return 'carries credentials in the URL';
   if (loopback && !homeLoopback) return 'is a loopback address';
   if (internalAddress(url.hostname)) return 'is a link-local or metadata address';
