@@ -120,4 +120,71 @@ describe('runHookPhase', () => {
       reason: expect.stringContaining('then deleted (HookSucceeded)'),
     });
   });
+
+  const beforeAndAfter = {
+    'helm.sh/hook': 'pre-upgrade',
+    'helm.sh/hook-delete-policy': 'before-hook-creation,hook-succeeded',
+  };
+  const existing = (labels: Record<string, string>): KubeObject => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: 'db', namespace: 'shop', labels },
+    status: { conditions: [{ type: 'Complete', status: 'True' }] },
+  });
+
+  it.each([
+    ['another app', { 'plumbline.dev/app': 'billing' }, 'belongs to app billing'],
+    ["another app's hook", { 'plumbline.dev/hook-of': 'billing' }, "app billing's hooks"],
+    ['no app', { team: 'ops' }, 'belongs to no Plumbline app'],
+    [
+      'another app, labelled a hook of this one',
+      { 'plumbline.dev/app': 'billing', 'plumbline.dev/hook-of': 'shop' },
+      'app billing',
+    ],
+  ])(
+    'neither replaces nor deletes an object of its name that belongs to %s',
+    async (_who, labels, holder) => {
+      const { port, calls, live } = fakeCluster(() => 'Complete');
+      const theirs = existing(labels);
+      live.set('db', theirs);
+      const plan = planPhases([job('db', beforeAndAfter)], (d) => d.object);
+      const ran = await runHookPhase(context(port), plan.hooks.PreSync);
+      expect(ran.failed).toBe(true);
+      expect(ran.changes[0]?.action).toBe('failed');
+      expect(ran.changes[0]?.reason).toContain(holder);
+      expect(calls).toEqual([]);
+      expect(live.get('db')).toBe(theirs);
+    },
+  );
+
+  it("replaces this app's previous run of the hook, or its own object of that name", async () => {
+    const mine: Record<string, string>[] = [
+      { 'plumbline.dev/hook-of': 'shop' },
+      { 'plumbline.dev/app': 'shop' },
+    ];
+    for (const labels of mine) {
+      const { port, calls, live } = fakeCluster(() => 'Complete');
+      live.set('db', existing(labels));
+      const plan = planPhases([job('db', beforeAndAfter)], (d) => d.object);
+      const ran = await runHookPhase(context(port), plan.hooks.PreSync);
+      expect(ran.failed).toBe(false);
+      expect(calls).toEqual(['remove db', 'apply db', 'remove db']);
+    }
+  });
+
+  it("shares the sync's timeout between phases: a hook after a stuck one is not run past it", async () => {
+    const { port, calls } = fakeCluster(() => undefined);
+    const clock = { t: 0 };
+    const ctx = { ...context(port, clock), until: 1000 };
+    const pre = planPhases([job('stuck', { 'argocd.argoproj.io/hook': 'PreSync' })], (d) => d.object);
+    const fail = planPhases([job('cleanup', { 'argocd.argoproj.io/hook': 'SyncFail' })], (d) => d.object);
+    expect((await runHookPhase(ctx, pre.hooks.PreSync)).failed).toBe(true);
+    const after = await runHookPhase(ctx, fail.hooks.SyncFail);
+    expect(after.changes[0]).toMatchObject({
+      action: 'failed',
+      reason: expect.stringContaining('timeout was spent'),
+    });
+    expect(calls.filter((c) => c.startsWith('apply'))).toEqual(['apply stuck']);
+    expect(clock.t).toBeLessThanOrEqual(1100);
+  });
 });

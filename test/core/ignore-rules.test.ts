@@ -99,6 +99,38 @@ describe('withIgnoredFromLive', () => {
     expect(compareDeclared(out, live)).toEqual([]);
   });
 
+  it("keeps the app's ownership labels and adopt annotation when a manager that owns them live is ignored", () => {
+    // Another app's manager owns the app label live; taking its fields would apply that app's label.
+    const owned = {
+      manager: 'plumbline-other',
+      operation: 'Apply',
+      fieldsV1: {
+        'f:metadata': {
+          'f:labels': { 'f:plumbline.dev/app': {}, 'f:app.kubernetes.io/managed-by': {}, 'f:tier': {} },
+          'f:annotations': { 'f:plumbline.dev/adopt': {} },
+        },
+      },
+    };
+    const live = deployment(2, 'web:2', {
+      labels: { 'plumbline.dev/app': 'other', 'app.kubernetes.io/managed-by': 'someone', tier: 'live' },
+      annotations: { 'plumbline.dev/adopt': 'third' },
+      managedFields: [owned],
+    });
+    const desired = deployment(2, 'web:2', {
+      labels: { 'plumbline.dev/app': 'web', 'app.kubernetes.io/managed-by': 'plumbline', tier: 'git' },
+      annotations: { 'plumbline.dev/adopt': 'other' },
+    });
+    const out = withIgnoredFromLive(desired, live, [
+      { kind: '*', managedFieldsManagers: ['plumbline-other'] },
+    ]);
+    expect(out.metadata.labels).toEqual({
+      'plumbline.dev/app': 'web',
+      'app.kubernetes.io/managed-by': 'plumbline',
+      tier: 'live',
+    });
+    expect(out.metadata.annotations).toEqual({ 'plumbline.dev/adopt': 'other' });
+  });
+
   it('matches rules by group, kind, name and namespace', () => {
     const live = deployment(5, 'web:2');
     const desired = deployment(2, 'web:2');
@@ -125,6 +157,14 @@ describe('pointerProblem', () => {
     ['/metadata/name', 'identity or server-owned'],
     ['/kind', 'identity or server-owned'],
     ['/status/replicas', 'identity or server-owned'],
+    ['/metadata', 'ownership labels'],
+    ['/metadata/labels', 'ownership labels'],
+    ['/metadata/labels/plumbline.dev~1app', 'ownership labels'],
+    ['/metadata/labels/plumbline.dev~1app/x', 'ownership labels'],
+    ['/metadata/labels/app.kubernetes.io~1managed-by', 'ownership labels'],
+    ['/metadata/labels/plumbline.dev~1hook-of', 'ownership labels'],
+    ['/metadata/annotations', 'adopt annotation'],
+    ['/metadata/annotations/plumbline.dev~1adopt', 'adopt annotation'],
   ])('refuses %s', (pointer, problem) => {
     expect(pointerProblem(pointer)).toContain(problem);
   });
@@ -132,6 +172,7 @@ describe('pointerProblem', () => {
   it('accepts fields', () => {
     expect(pointerProblem('/spec/replicas')).toBeUndefined();
     expect(pointerProblem('/metadata/annotations/a~1b')).toBeUndefined();
+    expect(pointerProblem('/metadata/labels/tier')).toBeUndefined();
   });
 });
 
@@ -165,5 +206,8 @@ describe('plumbline.yaml ignoreDifferences', () => {
       'apps[0].ignoreDifferences[0].jsonPointers[0]: "spec/replicas" must be a JSON pointer',
     );
     expect(error('[{kind: Deployment, jsonPointers: [/x], colour: red}]')).toContain('colour');
+    expect(error('[{kind: "*", jsonPointers: [/metadata/labels/plumbline.dev~1app]}]')).toContain(
+      'apps[0].ignoreDifferences[0].jsonPointers[0]',
+    );
   });
 });

@@ -85,6 +85,22 @@ describe('sync access preflight', () => {
     expect(await exists('/api/v1/namespaces/shop/configmaps/plumbline-inventory-rbac')).toBe(false);
   });
 
+  it('checks the hooks too: a PostSync hook edit may not create is refused before the ConfigMap is written', async () => {
+    const hook = role('after').replace(
+      'metadata:\n',
+      'metadata:\n  annotations:\n    argocd.argoproj.io/hook: PostSync\n',
+    );
+    const app = appDir({ 'cm.yaml': cm('settings'), 'hook.yaml': hook });
+    sandbox.resetStats();
+    const run = await sync(app.dir, 'hooked', 'edit');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'cannot create Role (roles.rbac.authorization.k8s.io) in namespace shop: needs clusters[].access: admin',
+    );
+    expect(counts(sandbox.stats()).writes).toBe(0);
+    expect(await exists('/api/v1/namespaces/shop/configmaps/settings')).toBe(false);
+  });
+
   it('refuses a Namespace with edit, naming clusters[].clusterScoped, and writes nothing', async () => {
     const app = appDir({ 'ns.yaml': ns('shop'), 'cm.yaml': cm('settings') });
     sandbox.resetStats();

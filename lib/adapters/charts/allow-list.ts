@@ -38,6 +38,9 @@ function split(url: string): { origin: string; path: string } | undefined {
   }
   if (!['https:', 'http:', 'oci:'].includes(parsed.protocol) || parsed.host === '') return undefined;
   if (parsed.username !== '' || parsed.password !== '') return undefined;
+  // An encoded `/`, `\` or `.` is one segment here but may be decoded by the server into a path
+  // outside the allowed one; a query or fragment would change what index.yaml's URL resolves to.
+  if (/%(2f|5c|2e)/i.test(parsed.pathname) || parsed.search !== '' || parsed.hash !== '') return undefined;
   return {
     origin: `${parsed.protocol}//${parsed.host.toLowerCase()}`,
     path: parsed.pathname.replace(/\/+$/, ''),

@@ -1,4 +1,5 @@
 import { ChartFetchError, ChartRefusedError } from './errors';
+import { guardUrl, MAX_REDIRECTS } from './url-guard';
 
 export interface HttpResponse {
   readonly status: number;
@@ -17,25 +18,45 @@ export interface GetOptions {
   /** Names the request in errors (never its credentials). */
   readonly what: string;
   readonly fetch?: FetchLike;
+  /** The allow-listed repository this request serves: every URL and redirect hop is checked against it (url-guard.ts). */
+  readonly repository: string;
 }
 
 /**
  * One GET with a time limit and a bounded body. Network failures, 429 and 5xx are retryable
- * ChartFetchErrors; the caller decides what other statuses mean. Redirects are followed (registries
- * send blobs to object storage); fetch drops Authorization when a redirect changes origin.
+ * ChartFetchErrors; the caller decides what other statuses mean. Redirects are followed by hand
+ * (registries send blobs to object storage), each hop checked by guardUrl; Authorization is
+ * dropped when a hop changes origin.
  */
 export async function httpGet(url: string, options: GetOptions): Promise<HttpResponse> {
   const doFetch = options.fetch ?? fetch;
   let response: Response;
-  try {
-    response = await doFetch(url, {
-      method: 'GET',
-      headers: options.headers ?? {},
-      redirect: 'follow',
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-  } catch (err: unknown) {
-    throw new ChartFetchError(`${options.what}: cannot reach ${origin(url)}: ${reason(err)}`, { cause: err });
+  let at = url;
+  let headers = options.headers ?? {};
+  for (let hop = 0; ; hop++) {
+    guardUrl(at, options.repository, options.what);
+    try {
+      response = await doFetch(at, {
+        method: 'GET',
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+    } catch (err: unknown) {
+      throw new ChartFetchError(`${options.what}: cannot reach ${origin(at)}: ${reason(err)}`, {
+        cause: err,
+      });
+    }
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status > 399 || location === null) break;
+    await response.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS)
+      throw new ChartRefusedError(
+        `${options.what}: more than ${MAX_REDIRECTS} redirects from ${origin(url)}`,
+      );
+    const next = new URL(location, at).href;
+    if (origin(next) !== origin(at)) headers = withoutAuthorization(headers);
+    at = next;
   }
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > options.maxBytes) {
@@ -67,6 +88,10 @@ export async function httpGet(url: string, options: GetOptions): Promise<HttpRes
     throw new ChartFetchError(`${options.what}: ${origin(url)} answered ${response.status}`);
   }
   return { status: response.status, headers: response.headers, body: Buffer.concat(chunks) };
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
 }
 
 /** Scheme, host and port only: a URL's path can carry a signed query, its user part a password. */

@@ -32,6 +32,7 @@ export async function pullFromChartRepository(ref: ChartRef, options: PullOption
     : {};
   const index = await httpGet(new URL('index.yaml', base).href, {
     what: `${what}: index.yaml`,
+    repository: ref.repository,
     maxBytes: MAX_INDEX_BYTES,
     timeoutMs: options.timeoutMs,
     headers,
@@ -65,6 +66,7 @@ export async function pullFromChartRepository(ref: ChartRef, options: PullOption
   const sameOrigin = url.origin === new URL(base).origin;
   const archive = await httpGet(url.href, {
     what,
+    repository: ref.repository,
     maxBytes: options.maxChartBytes,
     timeoutMs: options.timeoutMs,
     headers: sameOrigin ? headers : {},

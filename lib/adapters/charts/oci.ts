@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ChartRef } from '../../core/render';
 import { ChartFetchError, ChartRefusedError } from './errors';
 import { type FetchLike, httpGet, origin } from './http-client';
+import { guardUrl } from './url-guard';
 
 export const CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
 const MANIFEST_TYPES = ['application/vnd.oci.image.manifest.v1+json'];
@@ -55,6 +57,7 @@ export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): 
   const get = (url: string, headers: Record<string, string>, maxBytes: number, label: string) =>
     httpGet(url, {
       what: `${what}: ${label}`,
+      repository: ref.repository,
       headers,
       maxBytes,
       timeoutMs: options.timeoutMs,
@@ -65,7 +68,14 @@ export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): 
   let auth: Record<string, string> = {};
   let manifest = await get(manifestUrl, accept, MAX_MANIFEST_BYTES, 'manifest');
   if (manifest.status === 401) {
-    auth = await authorize(manifest.headers.get('www-authenticate') ?? '', host, repository, options, what);
+    auth = await authorize(
+      ref,
+      manifest.headers.get('www-authenticate') ?? '',
+      host,
+      repository,
+      options,
+      what,
+    );
     manifest = await get(manifestUrl, { ...accept, ...auth }, MAX_MANIFEST_BYTES, 'manifest');
   }
   if (manifest.status === 404)
@@ -107,7 +117,18 @@ export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): 
   return blob.body;
 }
 
+/** Whether a token service's host is the registry's, or shares its domain (registry-1.docker.io, auth.docker.io). */
+export function sameSite(realmHost: string, registryHost: string): boolean {
+  const a = realmHost.toLowerCase();
+  const b = registryHost.toLowerCase().replace(/:\d+$/, '');
+  if (a === b) return true;
+  if (isIP(a.replace(/^\[|\]$/g, '')) !== 0 || isIP(b.replace(/^\[|\]$/g, '')) !== 0) return false;
+  const domain = (h: string) => h.split('.').slice(-2).join('.');
+  return a.includes('.') && domain(a) === domain(b);
+}
+
 async function authorize(
+  ref: ChartRef,
   header: string,
   host: string,
   repository: string,
@@ -128,14 +149,20 @@ async function authorize(
   }
   if (scheme !== 'bearer' || !params.realm)
     throw new ChartRefusedError(`${what}: the registry's authentication challenge is not understood`);
-  const realm = new URL(params.realm);
-  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && LOOPBACK.test(realm.host)))
-    throw new ChartRefusedError(`${what}: the token service ${origin(params.realm)} is not HTTPS`);
+  let realm: URL;
+  try {
+    realm = new URL(params.realm);
+  } catch (err: unknown) {
+    throw new ChartRefusedError(`${what}: the token service is not a URL`, { cause: err });
+  }
+  guardUrl(realm.href, ref.repository, `${what}: token service`);
   if (params.service) realm.searchParams.set('service', params.service);
   realm.searchParams.set('scope', params.scope ?? `repository:${repository}:pull`);
   const answer = await httpGet(realm.href, {
     what: `${what}: token`,
-    headers: basic ? { authorization: basic } : {},
+    repository: ref.repository,
+    // The registry names the token service: its credentials go only to the registry's own domain.
+    headers: basic && sameSite(realm.hostname, host) ? { authorization: basic } : {},
     maxBytes: MAX_TOKEN_BYTES,
     timeoutMs: options.timeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { GitTreeError } from './errors';
+
+/**
+ * Outside paths one round of discovery may look up: real overlays name a handful of bases, while a
+ * kustomization of a few MiB could name hundreds of thousands, each a tree walk in the Lambda.
+ */
+export const MAX_OUTSIDE_REFS = 100;
 
 /** The file names kustomize reads as a directory's kustomization, in its order. */
 const KUSTOMIZATION_FILES = new Set(['kustomization.yaml', 'kustomization.yml', 'Kustomization']);
@@ -72,6 +79,12 @@ export async function outsideKustomizeRefs(
       const path = posix.normalize(posix.join(posix.dirname(file), ref));
       if (path === '..' || path.startsWith('../') || inside(path)) continue;
       found.add(path);
+      if (found.size > MAX_OUTSIDE_REFS)
+        throw new GitTreeError(
+          `${file}: the app's kustomizations name more than ${MAX_OUTSIDE_REFS} paths outside the app's path; list the bases in dependsOn instead`,
+          'limit',
+          file,
+        );
     }
   }
   return [...found].sort();

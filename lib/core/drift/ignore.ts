@@ -9,6 +9,7 @@
  * field, and the app never drops a field it owns (which would delete it). Argo CD's
  * `RespectIgnoreDifferences` works the same way. An object not yet live is created as rendered.
  */
+import { ADOPT_ANNOTATION, APP_LABEL, HOOK_LABEL, MANAGED_BY_LABEL } from '../manifests/annotations';
 import { groupOf, isObj, type KubeObject, type Obj } from '../manifests/object';
 import { matchesKey } from './list-keys';
 
@@ -36,7 +37,43 @@ export function pointerProblem(pointer: string): string | undefined {
     return 'must be a JSON pointer to a field, such as /spec/replicas';
   if (/~[^01]|~$/.test(pointer)) return 'has a ~ not followed by 0 or 1 (write ~0 for ~ and ~1 for /)';
   if (FIXED.test(pointer)) return 'names an identity or server-owned field, which cannot be ignored';
+  if (touchesOwnership(tokens(pointer)))
+    return `holds Plumbline's ownership labels or the ${ADOPT_ANNOTATION} annotation, which cannot be ignored`;
   return undefined;
+}
+
+/**
+ * Labels and annotation that say which app owns an object: taken from live, they would let an app
+ * apply another app's label (or adopt marker) and so claim, or hand over, what it does not own.
+ */
+const OWNERSHIP: Readonly<Record<string, readonly string[]>> = {
+  labels: [APP_LABEL, MANAGED_BY_LABEL, HOOK_LABEL],
+  annotations: [ADOPT_ANNOTATION],
+};
+
+/** Whether a pointer (as tokens) is, or contains, an ownership label or annotation. */
+function touchesOwnership(path: readonly string[]): boolean {
+  if (path[0] !== 'metadata') return false;
+  if (path.length === 1) return true;
+  if (!Object.hasOwn(OWNERSHIP, path[1] as string)) return false;
+  const keys = OWNERSHIP[path[1] as string] ?? [];
+  return path.length === 2 || keys.includes(path[2] as string);
+}
+
+/** Puts back `rendered`'s ownership labels and annotation, whatever a manager's fields took from live. */
+function keepOwnership(out: KubeObject, rendered: KubeObject): void {
+  const meta = out.metadata as Obj;
+  for (const [field, keys] of Object.entries(OWNERSHIP)) {
+    const from = (rendered.metadata as Obj)[field];
+    for (const key of keys) {
+      const value = isObj(from) ? from[key] : undefined;
+      const target = meta[field];
+      if (isObj(target)) {
+        if (value === undefined) delete target[key];
+        else target[key] = value;
+      } else if (value !== undefined) meta[field] = { [key]: value };
+    }
+  }
 }
 
 function tokens(pointer: string): string[] {
@@ -153,5 +190,6 @@ export function withIgnoredFromLive(
       if (isObj(entry) && typeof entry.manager === 'string' && managers.has(entry.manager))
         takeOwned(entry.fieldsV1, out, live);
   }
+  keepOwnership(out, desired);
   return out;
 }

@@ -19,6 +19,7 @@ import { ForeignObjects } from './ownership';
 import { mapPool } from './pool';
 import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceInfo } from './ports';
 import { checkAccess, explainForbiddenRead, plannedWrites } from './preflight';
+import { plannedHookWrites } from './preflight-hooks';
 import { pruneObjects } from './prune';
 import { refuseReservedNames } from './reserved';
 import { planInventory, splitLeftovers } from './sync-plan';
@@ -345,6 +346,7 @@ async function runSync(
   if (!options.dryRun) {
     const seen = { live: (id: ObjectId) => live.get(id), foreign: (id: ObjectId) => foreign.get(id) };
     const writes = await plannedWrites(cluster, options.app, desired, resources, seen, plan);
+    writes.push(...(await plannedHookWrites(cluster, hooks)));
     await checkAccess(cluster, options.app, writes, options.concurrency);
   }
   // Intent before the first create (and before a delete): a crash after it leaves nothing unprunable.
@@ -382,11 +384,15 @@ async function runSync(
         }
       : {}),
   });
+  // Hooks and waits of one sync share its timeout: each taking all of it in turn would outlast the
+  // invocation (PreSync, every wave, PostSync, SyncFail), which then ends with no record.
+  const until = started + options.timeoutMs;
   const hookCtx = {
     app: options.app,
     cluster,
     redactor,
     timeoutMs: options.timeoutMs,
+    until,
     pollMs: options.pollMs ?? 1000,
     concurrency: options.concurrency,
     sleep,
@@ -407,7 +413,7 @@ async function runSync(
         cluster,
         app: options.app,
         targets: listTargets(waitTargets),
-        timeoutMs: options.timeoutMs,
+        timeoutMs: Math.max(0, Math.min(options.timeoutMs, until - now())),
         pollMs: options.pollMs ?? 1000,
         ...(soon ? { firstPollMs: FIRST_POLL_MS } : {}),
         concurrency: options.concurrency,

@@ -33,6 +33,8 @@ export interface HookContext {
   readonly redactor: Redactor;
   /** How long one hook may take to complete. */
   readonly timeoutMs: number;
+  /** When (by `now`) every hook of the sync must have ended; default: no bound beyond timeoutMs. */
+  readonly until?: number;
   readonly pollMs: number;
   readonly concurrency: number;
   readonly sleep: (ms: number) => Promise<void>;
@@ -68,6 +70,25 @@ export function hookBody(object: KubeObject, app: string): KubeObject {
   return { ...object, metadata };
 }
 
+/**
+ * Why a live object of a named hook's name is not this app's to replace or delete, or undefined: it
+ * must be a hook of this app, or the app's own object (a hook an earlier version applied as one).
+ */
+export function notOwnHook(live: KubeObject, app: string): string | undefined {
+  const labels = live.metadata.labels ?? {};
+  const owner = labels[APP_LABEL];
+  const hookOf = labels[HOOK_LABEL];
+  if (hookOf === app && (owner === undefined || owner === app)) return undefined;
+  if (hookOf === undefined && owner === app) return undefined;
+  const holder =
+    owner !== undefined && owner !== app
+      ? `app ${owner}`
+      : hookOf !== undefined && hookOf !== app
+        ? `app ${hookOf}'s hooks`
+        : 'no Plumbline app (it was not made by one)';
+  return `${subjectOf(idOf(live))} exists and belongs to ${holder}; rename the hook or use generateName`;
+}
+
 function change(
   id: ObjectId,
   phase: HookPhase,
@@ -99,7 +120,7 @@ async function removeAndWait(
 
 async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Promise<Change> {
   const started = ctx.now();
-  const deadline = started + ctx.timeoutMs;
+  const deadline = Math.min(started + ctx.timeoutMs, ctx.until ?? Number.POSITIVE_INFINITY);
   const { object } = hook.item;
   let id = hook.item.id;
   const took = (): number => Math.round(ctx.now() - started);
@@ -114,8 +135,16 @@ async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Prom
         'failed',
         `the cluster does not serve ${object.kind} in ${object.apiVersion}`,
       );
+    if (deadline <= started)
+      return change(id, hook.phase, 0, 'failed', `${label} not run: the sync's timeout was spent`);
     const body = hookBody(object, ctx.app);
     const generated = body.metadata.name === undefined;
+    if (!generated) {
+      // A named hook is force-applied and may be deleted: only over nothing or this app's own.
+      const previous = await ctx.cluster.get(resource, id.namespace, id.name);
+      const refusal = previous && notOwnHook(previous, ctx.app);
+      if (refusal) return change(id, hook.phase, took(), 'failed', `${label} not run: ${refusal}`);
+    }
     // A hook named by generateName gets a new name each run: there is no previous object to delete.
     if (!generated && hook.deletePolicies.includes('BeforeHookCreation'))
       await removeAndWait(ctx, resource, id, deadline);
@@ -145,7 +174,7 @@ async function runHook(ctx: HookContext, hook: PlannedHook<DesiredObject>): Prom
         hook.phase,
         took(),
         'failed',
-        `${label} did not complete within ${Math.round(ctx.timeoutMs / 1000)} s`,
+        `${label} did not complete within ${Math.round((deadline - started) / 1000)} s`,
       );
     const policy = outcome.ok ? 'HookSucceeded' : 'HookFailed';
     const deleted =
