@@ -276,6 +276,7 @@ export class Plumbline extends Construct {
       this.clusterAccess[cluster.name] = new ClusterAccess(this, `Cluster-${cluster.name}`, {
         cluster,
         syncRoleArn: this.sync.role.roleArn,
+        ...(props.chartRepositories ? { chartRepositories: props.chartRepositories } : {}),
       });
     }
 

@@ -1,8 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import * as k8s from '@kubernetes/client-node';
 import { ChartSource } from '../adapters/charts';
+import { ecrCredentials } from '../adapters/charts/ecr';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
 import { JsonFileSecretStore } from '../adapters/secrets/json-file';
@@ -251,7 +253,11 @@ export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories'>): Char
     if (!/^(https?|oci):\/\/[^/\s]+/.test(url))
       throw new UsageError(`--chart-repositories: "${url}" is not an https://, http:// or oci:// URL`);
   }
-  return new ChartSource({ allowList });
+  // Amazon ECR is logged in to with the user's own AWS credentials, as `helm registry login` would be.
+  return new ChartSource({
+    allowList,
+    credentials: ecrCredentials({ credentials: fromNodeProviderChain() }),
+  });
 }
 
 export function allowListOf(flags: AppFlags): AllowList {
