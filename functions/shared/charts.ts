@@ -1,6 +1,6 @@
 // ecr.ts (SigV4) is imported by its own path, so that the renderers do not load the signer.
 import type { EksClusterAccess } from '../../lib/adapters/aws/cluster-access';
-import { ChartSource, type RegistryCredentials } from '../../lib/adapters/charts';
+import { type ChartKeyring, ChartSource, type RegistryCredentials } from '../../lib/adapters/charts';
 import { ecrCredentials } from '../../lib/adapters/charts/ecr';
 import type { FetchLike } from '../../lib/adapters/charts/http-client';
 import type { SyncJob } from '../../lib/core/pipeline';
@@ -12,10 +12,15 @@ import { tagsOf, targetOf } from './eks';
  * content-addressed cache under PLUMBLINE_CACHE_DIR (Lambda's /tmp) outlives the job and serves later
  * invocations of a warm container; `credentials` are the job's cluster's (clusterRegistryCredentials).
  */
-export function chartSourceFor(deployment: Deployment, credentials?: RegistryCredentials): ChartSource {
+export function chartSourceFor(
+  deployment: Deployment,
+  credentials?: RegistryCredentials,
+  keyring?: ChartKeyring,
+): ChartSource {
   return new ChartSource({
     allowList: deployment.chartRepositories ?? [],
     ...(credentials ? { credentials } : {}),
+    ...(keyring ? { keyring } : {}),
   });
 }
 
