@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { ChartRef } from '../../core/render';
 import { ChartRefusedError } from './errors';
@@ -81,7 +82,6 @@ export async function pullFromChartRepository(ref: ChartRef, options: PullOption
   });
   if (archive.status !== 200) throw new ChartRefusedError(`${what}: the archive answered ${archive.status}`);
   if (typeof entry.digest === 'string' && entry.digest !== '') {
-    const { createHash } = await import('node:crypto');
     const actual = createHash('sha256').update(archive.body).digest('hex');
     if (actual !== entry.digest.replace(/^sha256:/, '')) {
       throw new ChartRefusedError(
