@@ -12,6 +12,7 @@ import { EksClusterAccess } from '../lib/adapters/aws/cluster-access';
 import { DynamoDbPipelineState } from '../lib/adapters/aws/pipeline-state';
 import { SqsRedelivery } from '../lib/adapters/aws/sqs-redelivery';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../lib/adapters/aws/state-dynamodb';
+import type { ChartKeyring, RegistryCredentials } from '../lib/adapters/charts';
 import { GitHubCommitStatus } from '../lib/adapters/github/commit-status';
 // Imported from its file, not the index: the index re-exports PooledKubeConfig, which would pull
 // client-node into the bundle.
@@ -32,7 +33,8 @@ import { Redactor } from '../lib/core/redact';
 import type { SecretStore } from '../lib/core/secrets';
 import { createSignatureVerifier, type SignatureVerifier } from '../lib/core/signatures';
 import type { InventoryStore } from '../lib/core/sync';
-import { chartSourceFor } from './shared/charts';
+import { chartKeyringFromBundle } from './shared/chart-keyring';
+import { chartSourceFor, clusterRegistryCredentials } from './shared/charts';
 import {
   type DeployedCluster,
   type DeployedRepository,
@@ -62,6 +64,10 @@ export interface SyncDeps {
   readonly connect: (cluster: DeployedCluster, job: SyncJob) => Promise<KubeConnection>;
   /** The cluster's app secrets (`plumbline/<cluster>/…`), read as the cluster's role; one store per job. */
   readonly secrets: (cluster: DeployedCluster, job: SyncJob) => SecretStore;
+  /** Remote chart registry logins (Amazon ECR) as the cluster's role; omitted: anonymous pulls only. */
+  readonly registryCredentials?: (cluster: DeployedCluster, job: SyncJob) => RegistryCredentials;
+  /** Keys that must sign every remote chart's provenance (the deployment's chartKeyring). */
+  readonly chartKeyring?: ChartKeyring;
   readonly events: EventBridgeClient;
   /** The audit HMAC key that stands in for Secret values in content hashes; read once per container. */
   readonly contentHashKey: () => Promise<string>;
@@ -151,7 +157,11 @@ export function createSyncHandler(
     const ports: SyncJobPorts = {
       claims: d.claims,
       repo: await d.repository(repo.url),
-      renderer: (config) => rendererFor(config, { redactor, charts: chartSourceFor(d.deployment) }),
+      renderer: (config) =>
+        rendererFor(config, {
+          redactor,
+          charts: chartSourceFor(d.deployment, d.registryCredentials?.(cluster, job), d.chartKeyring),
+        }),
       render: (renderer, repoRoot, appPath, limits) => renderer.render({ repoRoot, appPath, limits }),
       connect: async (j) => {
         const { http, principal } = await d.connect(cluster, j);
@@ -330,6 +340,8 @@ function productionDeps(): SyncDeps {
         new DynamoDbInventoryStore({ tableName: stateTable, client: dynamodb }, cluster),
       connect: eksConnector(access),
       secrets: clusterSecrets(access),
+      registryCredentials: clusterRegistryCredentials(access),
+      ...(chartKeyringFromBundle() ? { chartKeyring: chartKeyringFromBundle() } : {}),
       events: traced(new EventBridgeClient({})),
       contentHashKey: () => secretString(ownSecrets, hmacSecretArn, 'the audit HMAC key'),
       signatureTrust,

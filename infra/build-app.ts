@@ -26,6 +26,7 @@ export function buildApp(
       env: { account, region: cluster.region },
       description: `Plumbline access to EKS cluster ${cluster.name}`,
       cluster,
+      ...(config.chartRepositories ? { chartRepositories: config.chartRepositories } : {}),
       // A literal ARN: the stacks are in different accounts, so no cross-stack reference.
       syncRoleArn: `arn:${Aws.PARTITION}:iam::${config.env?.account}:role/${syncRoleName(config.stackName, main.region)}`,
     });

@@ -7,6 +7,8 @@ export interface ClusterAccessStackProps extends StackProps {
   readonly cluster: ClusterProps;
   /** The sync function's role in the Plumbline account: `arn:<partition>:iam::<account>:role/<stack>-sync-<region>`. */
   readonly syncRoleArn: string;
+  /** The deployment's `chartRepositories` (ECR entries are granted to the cluster role). */
+  readonly chartRepositories?: readonly string[];
 }
 
 /**

@@ -82,7 +82,7 @@ const checked = new Map<string, string[]>();
  * openpgp.js is asynchronous and a construct is not: the check runs lib/core/signatures' own reader
  * in a child node, bundled on the fly with the esbuild the functions are bundled with.
  */
-function checkOpenPgpKeys(text: string, source: string, root: string): string[] {
+export function checkOpenPgpKeys(text: string, source: string, root: string): string[] {
   const key = `${source}\0${text}`;
   const known = checked.get(key);
   if (known) return known;

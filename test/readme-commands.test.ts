@@ -631,7 +631,7 @@ describe('README commands', () => {
       expect(audit.code).toBe(0);
       // "the webhook sync on top"
       expect(audit.stdout.split('\n')[1]).toMatch(
-        /^6 +\S+ \S+ +hello +\w{12} +webhook +succeeded +1 configured$/,
+        /^7 +\S+ \S+ +hello +\w{12} +webhook +succeeded +1 configured$/,
       );
       if (HAS_AWS) {
         const aws = await sh(

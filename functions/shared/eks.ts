@@ -15,12 +15,12 @@ export interface KubeConnection {
   readonly principal?: string;
 }
 
-const targetOf = (cluster: DeployedCluster): ClusterTarget => ({
+export const targetOf = (cluster: DeployedCluster): ClusterTarget => ({
   name: cluster.name,
   region: cluster.region,
   roleArn: cluster.roleArn,
 });
-const tagsOf = (job: SyncJob): SessionTags => ({ app: job.app, commit: job.commit });
+export const tagsOf = (job: SyncJob): SessionTags => ({ app: job.app, commit: job.commit });
 
 /** The production connection: the cluster's role (session named for app and commit), its endpoint, a token. */
 export function eksConnector(

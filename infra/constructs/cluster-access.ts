@@ -28,6 +28,29 @@ export interface ClusterAccessProps {
   readonly cluster: ClusterProps;
   /** The sync function's role: the only principal the cluster role trusts. */
   readonly syncRoleArn: string;
+  /** The deployment's `chartRepositories`: the Amazon ECR ones among them may be pulled from as this role (#15). */
+  readonly chartRepositories?: readonly string[];
+}
+
+/** `oci://<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<path>`, as lib/adapters/charts/ecr.ts logs in to. */
+const ECR_REPOSITORY =
+  /^oci:\/\/(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?(?::443)?(\/[^?#]*)?$/;
+
+/**
+ * The ECR repositories a chartRepositories entry allows: the chart is `<path>/<name>` in the
+ * registry (lib/adapters/charts/oci.ts), so every repository under the entry's path.
+ */
+export function ecrRepositoryArns(chartRepositories: readonly string[]): string[] {
+  const arns = new Set<string>();
+  for (const url of chartRepositories) {
+    const match = ECR_REPOSITORY.exec(url);
+    if (!match) continue;
+    const [, account, region, china, path = ''] = match;
+    const prefix = path.replace(/^\/+|\/+$/g, '');
+    const partition = china ? 'aws-cn' : Aws.PARTITION;
+    arns.add(`arn:${partition}:ecr:${region}:${account}:repository/${prefix === '' ? '' : `${prefix}/`}*`);
+  }
+  return [...arns].sort();
 }
 
 /**
@@ -43,6 +66,7 @@ export class ClusterAccess extends Construct {
   constructor(scope: Construct, id: string, props: ClusterAccessProps) {
     super(scope, id);
     const { cluster } = props;
+    const ecrArns = ecrRepositoryArns(props.chartRepositories ?? []);
     const clusterArn = `arn:${Aws.PARTITION}:eks:${Aws.REGION}:${Aws.ACCOUNT_ID}:cluster/${cluster.name}`;
     const secretsArn = `arn:${Aws.PARTITION}:secretsmanager:${Aws.REGION}:${Aws.ACCOUNT_ID}:secret:plumbline/${cluster.name}/*`;
     this.role = new Role(this, 'Role', {
@@ -57,6 +81,16 @@ export class ClusterAccess extends Construct {
             // BatchGetSecretValue has no resource-level permissions; it returns only the secrets that
             // GetSecretValue above allows, so `*` here widens nothing.
             new PolicyStatement({ actions: ['secretsmanager:BatchGetSecretValue'], resources: ['*'] }),
+            // Remote charts in Amazon ECR are pulled as the cluster's role (functions/shared/charts.ts).
+            ...(ecrArns.length > 0
+              ? [
+                  new PolicyStatement({ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }),
+                  new PolicyStatement({
+                    actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+                    resources: ecrArns,
+                  }),
+                ]
+              : []),
           ],
         }),
       },
@@ -82,8 +116,18 @@ export class ClusterAccess extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'BatchGetSecretValue supports no resource-level permissions; it returns only the secrets GetSecretValue allows (plumbline/<cluster>/*).',
+        'BatchGetSecretValue supports no resource-level permissions; it returns only the secrets GetSecretValue allows (plumbline/<cluster>/*).' +
+        (ecrArns.length > 0
+          ? ' ecr:GetAuthorizationToken supports none either; the token pulls only from the repositories granted below.'
+          : ''),
     });
+    for (const arn of ecrArns) {
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${arn.replace(Aws.PARTITION, '<AWS::Partition>')}]`,
+        reason:
+          'A chartRepositories entry allows every chart under its path: each is its own ECR repository.',
+      });
+    }
     Validations.of(this.role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:plumbline/${cluster.name}/*]`,
       reason: 'A cluster reads only its own secrets: everything under plumbline/<cluster>/.',

@@ -12,9 +12,11 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { CHART_KEYRING_DEFINE } from '../../functions/shared/chart-keyring';
 import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
 import { ORPHANED_ITEM_ATTRIBUTES } from '../../lib/adapters/aws/pipeline-state';
 import { projectRoot } from '../bundling';
+import { loadChartKeyring } from '../chart-keyring';
 import type { ClusterProps, PlumblineProps } from '../config';
 import { syncRoleName } from '../names';
 import { scheduleProblem } from '../schedule';
@@ -182,7 +184,11 @@ export class Plumbline extends Construct {
       vpc: network,
       // Compiled in, not an environment variable: Lambda environments hold 4 KB in all, and the
       // function's configuration must not be able to switch signature checks off (docs/adr/0011).
-      define: { [SIGNATURE_TRUST_DEFINE]: JSON.stringify(JSON.stringify(signatureTrust)) },
+      define: {
+        [SIGNATURE_TRUST_DEFINE]: JSON.stringify(JSON.stringify(signatureTrust)),
+        // Compiled in for the same reason: the chart keyring (#15); '' when none is configured.
+        [CHART_KEYRING_DEFINE]: JSON.stringify(loadChartKeyring(props.chartKeyring, root)),
+      },
       environment: {
         ...environment,
         AUDIT_TABLE: this.data.auditTable.tableName,
@@ -276,6 +282,7 @@ export class Plumbline extends Construct {
       this.clusterAccess[cluster.name] = new ClusterAccess(this, `Cluster-${cluster.name}`, {
         cluster,
         syncRoleArn: this.sync.role.roleArn,
+        ...(props.chartRepositories ? { chartRepositories: props.chartRepositories } : {}),
       });
     }
 

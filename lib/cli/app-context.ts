@@ -1,8 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import * as k8s from '@kubernetes/client-node';
-import { ChartSource } from '../adapters/charts';
+import { ChartKeyring, ChartSource } from '../adapters/charts';
+import { ecrCredentials } from '../adapters/charts/ecr';
 import { ConfigMapInventoryStore, KubeHttp, KubernetesCluster } from '../adapters/kubernetes';
 import { detectRenderer, rendererFor } from '../adapters/renderers';
 import { JsonFileSecretStore } from '../adapters/secrets/json-file';
@@ -43,6 +45,7 @@ export const APP_OPTIONS = {
   ref: { type: 'string' },
   'verify-signatures': { type: 'string', multiple: true },
   'chart-repositories': { type: 'string' },
+  'chart-keyring': { type: 'string' },
 } as const;
 
 /** The renderer options of every app command, for its help text. */
@@ -54,6 +57,7 @@ export const RENDER_OPTIONS_HELP = `Renderer options:
   --max-file-bytes N    largest file the app may read (default 8388608; with --repo: maxFileBytes in plumbline.yaml)
   --chart-repositories URL,...   chart repositories and OCI registries remote charts and Chart.yaml
                         dependencies may come from (path prefix; none given: every remote chart is refused)
+  --chart-keyring FILE  armored OpenPGP public keys: every remote chart must have a .prov they verify
   (helm renders into --namespace, default "default")
 
 Source options (instead of PATH):
@@ -83,6 +87,7 @@ export interface AppFlags {
   ref?: string;
   'verify-signatures'?: string[];
   'chart-repositories'?: string;
+  'chart-keyring'?: string;
 }
 
 export interface RenderInput {
@@ -242,7 +247,7 @@ export async function renderPath(path: string | undefined, flags: AppFlags): Pro
 }
 
 /** `--chart-repositories URL,...`: the allow-list of remote charts (#15); cached under PLUMBLINE_CACHE_DIR. */
-export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories'>): ChartSource {
+export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories' | 'chart-keyring'>): ChartSource {
   const allowList = (flags['chart-repositories'] ?? '')
     .split(',')
     .map((u) => u.trim())
@@ -251,7 +256,28 @@ export function chartSourceOf(flags: Pick<AppFlags, 'chart-repositories'>): Char
     if (!/^(https?|oci):\/\/[^/\s]+/.test(url))
       throw new UsageError(`--chart-repositories: "${url}" is not an https://, http:// or oci:// URL`);
   }
-  return new ChartSource({ allowList });
+  const keyring = flags['chart-keyring'] === undefined ? undefined : chartKeyringOf(flags['chart-keyring']);
+  // Amazon ECR is logged in to with the user's own AWS credentials, as `helm registry login` would be.
+  return new ChartSource({
+    allowList,
+    ...(keyring ? { keyring } : {}),
+    credentials: ecrCredentials({ credentials: fromNodeProviderChain() }),
+  });
+}
+
+/** `--chart-keyring FILE`: armored public keys; every remote chart must then have a verifying `.prov`. */
+function chartKeyringOf(file: string): ChartKeyring {
+  let armored: string;
+  try {
+    armored = readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    throw new UsageError(
+      `--chart-keyring: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
+  }
+  if (!armored.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----'))
+    throw new UsageError(`--chart-keyring: ${file} holds no armored public key block (gpg --armor --export)`);
+  return new ChartKeyring(armored, file);
 }
 
 export function allowListOf(flags: AppFlags): AllowList {

@@ -20,7 +20,7 @@ describe('plumbline local', () => {
     const { code, stdout, stderr } = await runCli(['local', '--once']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     for (const step of [
-      'initial sync: 5/5 apps synced',
+      'initial sync: 6/6 apps synced',
       'secret from the secret store: secret/hello-db has its password',
       'commit pushed',
       'signed webhook delivered: HTTP 202, push ',
@@ -31,7 +31,7 @@ describe('plumbline local', () => {
       'removed manifest pruned: widgets synced, widget/large deleted',
       'stale delivery skipped: hello@',
       'foreign object refused: widgets@',
-      'audit verify: 15 records, head seq 15, each MAC valid, checkpointed at seq 15',
+      'audit verify: 17 records, head seq 17, each MAC valid, checkpointed at seq 17',
     ])
       expect(stdout).toContain(`ok   ${step}`);
     expect(stdout).not.toContain('FAIL');
@@ -45,9 +45,11 @@ describe('plumbline local', () => {
     expect(stdout).toMatch(/^git remote: +http:\/\/127\.0\.0\.1:\d+\/config\.git/m);
     expect(stdout).toMatch(/^webhook: +POST http:\/\/127\.0\.0\.1:\d+\/webhooks\/github$/m);
     expect(stdout).toMatch(/^SEQ +TIME +APP +COMMIT +TRIGGER +OUTCOME +CHANGES$/m);
-    expect(stdout).toMatch(/^12 .* widgets .* webhook +succeeded +1 deleted$/m);
-    expect(stdout).toMatch(/^14 .* hello .* webhook +stale +no changes$/m);
-    expect(stdout).toMatch(/^15 .* widgets .* webhook +failed \(permanent\) +1 failed, 1 skipped$/m);
+    // The example's remote chart, from the chart repository the session serves, at its locked digest.
+    expect(stdout).toMatch(/^\d+ .* greeting .* schedule +succeeded +1 created$/m);
+    expect(stdout).toMatch(/^14 .* widgets .* webhook +succeeded +1 deleted$/m);
+    expect(stdout).toMatch(/^16 .* hello .* webhook +stale +no changes$/m);
+    expect(stdout).toMatch(/^17 .* widgets .* webhook +failed \(permanent\) +1 failed, 1 skipped$/m);
     expect(stdout).toMatch(
       /^ok {3}foreign object refused: .*configmap\/hello-config owned by app hello; .*still app hello's/m,
     );

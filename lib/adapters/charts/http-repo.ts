@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import type { ChartRef } from '../../core/render';
 import { ChartRefusedError } from './errors';
 import { type FetchLike, httpGet } from './http-client';
+import { MAX_PROVENANCE_BYTES } from './provenance';
 
 /** index.yaml of a large public repository is tens of MB; more than this is refused. */
 export const MAX_INDEX_BYTES = 64 * 1024 * 1024;
@@ -12,6 +14,14 @@ export interface PullOptions {
   readonly fetch?: FetchLike;
   /** `user:password` sent as Basic auth to this repository's host only. */
   readonly basic?: { readonly username: string; readonly password: string };
+  /** Also fetch the archive's `.prov` (helm pull --verify); a 404 gives none. */
+  readonly provenance?: boolean;
+}
+
+/** A pulled archive and, when asked for and served, its provenance document. */
+export interface PulledArchive {
+  readonly archive: Buffer;
+  readonly provenance?: Buffer;
 }
 
 function sameVersion(a: string, b: string): boolean {
@@ -22,7 +32,7 @@ function sameVersion(a: string, b: string): boolean {
  * A chart from an HTTP chart repository, as `helm pull` does: index.yaml names the archive's URL
  * (relative to the repository, or absolute) and its sha256, which the download must match.
  */
-export async function pullFromChartRepository(ref: ChartRef, options: PullOptions): Promise<Buffer> {
+export async function pullFromChartRepository(ref: ChartRef, options: PullOptions): Promise<PulledArchive> {
   const what = `chart ${ref.name} ${ref.version} from ${ref.repository}`;
   const base = `${ref.repository.replace(/\/+$/, '')}/`;
   const headers: Record<string, string> = options.basic
@@ -74,7 +84,6 @@ export async function pullFromChartRepository(ref: ChartRef, options: PullOption
   });
   if (archive.status !== 200) throw new ChartRefusedError(`${what}: the archive answered ${archive.status}`);
   if (typeof entry.digest === 'string' && entry.digest !== '') {
-    const { createHash } = await import('node:crypto');
     const actual = createHash('sha256').update(archive.body).digest('hex');
     if (actual !== entry.digest.replace(/^sha256:/, '')) {
       throw new ChartRefusedError(
@@ -82,5 +91,17 @@ export async function pullFromChartRepository(ref: ChartRef, options: PullOption
       );
     }
   }
-  return archive.body;
+  if (!options.provenance) return { archive: archive.body };
+  // helm fetches `<archive URL>.prov` beside the archive.
+  const prov = await httpGet(`${url.href}.prov`, {
+    what: `${what}: provenance`,
+    repository: ref.repository,
+    maxBytes: MAX_PROVENANCE_BYTES,
+    timeoutMs: options.timeoutMs,
+    headers: sameOrigin ? headers : {},
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  if (prov.status === 404) return { archive: archive.body };
+  if (prov.status !== 200) throw new ChartRefusedError(`${what}: its provenance answered ${prov.status}`);
+  return { archive: archive.body, provenance: prov.body };
 }

@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import type { ChartRef } from '../../core/render';
 import { ChartFetchError, ChartRefusedError } from './errors';
 import { type FetchLike, httpGet, origin } from './http-client';
+import type { PulledArchive } from './http-repo';
+import { MAX_PROVENANCE_BYTES, PROVENANCE_LAYER } from './provenance';
 import { guardUrl } from './url-guard';
 
 export const CHART_LAYER = 'application/vnd.cncf.helm.chart.content.v1.tar+gzip';
@@ -20,6 +22,8 @@ export interface OciPullOptions {
   readonly timeoutMs: number;
   readonly fetch?: FetchLike;
   readonly credentials?: RegistryCredentials;
+  /** Also fetch the manifest's provenance layer when it has one (helm push of a signed chart). */
+  readonly provenance?: boolean;
 }
 
 const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?$/;
@@ -49,7 +53,7 @@ export function parseChallenge(header: string): { scheme: string; params: Record
  * A 401 is answered once with the challenge's bearer-token flow (anonymous or Basic credentials)
  * or, for a Basic challenge, the credentials themselves.
  */
-export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): Promise<Buffer> {
+export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): Promise<PulledArchive> {
   const what = `chart ${ref.name} ${ref.version} from ${ref.repository}`;
   const { base, host, repository } = ociLocation(ref);
   // OCI tags cannot hold '+': Helm pushes 1.0.0+build as 1.0.0_build.
@@ -85,6 +89,16 @@ export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): 
   if (manifest.status !== 200)
     throw new ChartRefusedError(`${what}: the manifest answered ${manifest.status}`);
   let layers: unknown;
+  const blobOf = async (layer: { digest: string }, maxBytes: number, label: string): Promise<Buffer> => {
+    const blob = await get(`${base}/v2/${repository}/blobs/${layer.digest}`, auth, maxBytes, label);
+    if (blob.status !== 200) throw new ChartRefusedError(`${what}: the ${label} answered ${blob.status}`);
+    const actual = `sha256:${createHash('sha256').update(blob.body).digest('hex')}`;
+    if (actual !== layer.digest)
+      throw new ChartRefusedError(
+        `${what}: the ${label}'s content is ${actual}, not the ${layer.digest} its manifest names`,
+      );
+    return blob.body;
+  };
   try {
     layers = (JSON.parse(manifest.body.toString('utf8')) as { layers?: unknown }).layers;
   } catch (err: unknown) {
@@ -102,19 +116,18 @@ export async function pullFromRegistry(ref: ChartRef, options: OciPullOptions): 
     throw new ChartRefusedError(
       `${what}: the chart is ${layer.size} bytes, over the ${options.maxChartBytes}-byte limit`,
     );
-  const blob = await get(
-    `${base}/v2/${repository}/blobs/${layer.digest}`,
-    auth,
-    options.maxChartBytes,
-    'chart layer',
+  const archive = await blobOf(layer, options.maxChartBytes, 'chart layer');
+  if (!options.provenance) return { archive };
+  const prov = (layers as unknown[]).find(
+    (l): l is { digest: string } =>
+      typeof l === 'object' &&
+      l !== null &&
+      (l as { mediaType?: unknown }).mediaType === PROVENANCE_LAYER &&
+      typeof (l as { digest?: unknown }).digest === 'string' &&
+      /^sha256:[0-9a-f]{64}$/.test((l as { digest: string }).digest),
   );
-  if (blob.status !== 200) throw new ChartRefusedError(`${what}: the chart layer answered ${blob.status}`);
-  const actual = `sha256:${createHash('sha256').update(blob.body).digest('hex')}`;
-  if (actual !== layer.digest)
-    throw new ChartRefusedError(
-      `${what}: the chart layer's content is ${actual}, not the ${layer.digest} its manifest names`,
-    );
-  return blob.body;
+  if (prov === undefined) return { archive };
+  return { archive, provenance: await blobOf(prov, MAX_PROVENANCE_BYTES, 'provenance layer') };
 }
 
 /** Whether a token service's host is the registry's, or shares its domain (registry-1.docker.io, auth.docker.io). */

@@ -13,13 +13,15 @@ export const CHART_HELP = `Usage: plumbline chart lock [PATH] [--app A] [--repo-
 Resolves an app's remote chart (plumbline.yaml's chart: block, with --app) or the remote
 dependencies of the chart in PATH (Chart.yaml), as their repositories serve them now, and writes
 their sha256 digests to plumbline.lock in the app directory. Commit the file: a sync refuses a chart
-whose digest differs from it. Only repositories on --chart-repositories are fetched.
+whose digest differs from it. Only repositories on --chart-repositories are fetched. With
+--chart-keyring FILE, a chart whose provenance (.prov) does not verify with its keys is not locked.
 `;
 
 const OPTIONS = {
   app: { type: 'string' },
   'repo-root': { type: 'string' },
   'chart-repositories': { type: 'string' },
+  'chart-keyring': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 

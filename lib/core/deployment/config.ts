@@ -91,6 +91,11 @@ export interface PlumblineProps {
    * or `oci://host/path`, matched as a whole-segment path prefix. Omitted: every remote chart is refused.
    */
   readonly chartRepositories?: readonly string[];
+  /**
+   * Files of armored OpenPGP public keys, relative to the config file: when given, every remote
+   * chart must have a helm provenance file (.prov) signed by one of them (#15).
+   */
+  readonly chartKeyring?: readonly string[];
 }
 
 export interface PlumblineConfig extends PlumblineProps {
@@ -213,6 +218,7 @@ const schema = z
       )
       .max(50)
       .optional(),
+    chartKeyring: keyFiles.optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Set<string>();
@@ -293,5 +299,9 @@ export function parsePlumblineConfig(raw: unknown, file = CONFIG_FILE): Plumblin
       },
     };
   });
-  return { ...config, repositories };
+  return {
+    ...config,
+    repositories,
+    ...(config.chartKeyring ? { chartKeyring: config.chartKeyring.map((p) => resolve(base, p)) } : {}),
+  };
 }

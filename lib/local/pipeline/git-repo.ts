@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 /** An environment that no user or system git configuration leaks into, with a fixed identity. */
 function gitEnv(home: string): NodeJS.ProcessEnv {
@@ -35,8 +35,23 @@ export interface WorkRepo {
   head(): Promise<string>;
 }
 
-/** Files of the example that are not configuration: secrets stay out of Git, and so does the linter's config. */
-const NOT_IN_GIT = ['secrets.json', 'biome.json'];
+/**
+ * Files of the example that are not configuration: secrets stay out of Git, and so do the linter's
+ * config and the chart repository that the session serves (the charts live outside Git).
+ */
+const NOT_IN_GIT = ['secrets.json', 'biome.json', 'chart-repository'];
+
+/** plumbline.yaml and every plumbline.lock under `dir`, with each `from` replaced by its `to`. */
+function rewrite(dir: string, replacements: Readonly<Record<string, string>>): void {
+  const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter(
+    (f) => f === 'plumbline.yaml' || basename(f) === 'plumbline.lock',
+  );
+  for (const file of files) {
+    let text = readFileSync(join(dir, file), 'utf8');
+    for (const [from, to] of Object.entries(replacements)) text = text.split(from).join(to);
+    writeFileSync(join(dir, file), text);
+  }
+}
 
 /**
  * Creates the bare repository `<root>/config.git` (branch main, pushes enabled), and seeds it with
@@ -47,6 +62,8 @@ export async function seedRepository(
   root: string,
   workDir: string,
   remoteUrl: string,
+  /** Addresses known only once the session runs (the local chart repository's port). */
+  replacements: Readonly<Record<string, string>> = {},
 ): Promise<WorkRepo> {
   const home = join(workDir, '.home');
   mkdirSync(home, { recursive: true });
@@ -56,7 +73,8 @@ export async function seedRepository(
   const dir = join(workDir, 'config');
   await git(workDir, home, ['init', '--quiet', '--initial-branch=main', dir]);
   cpSync(exampleDir, dir, { recursive: true });
-  for (const name of NOT_IN_GIT) rmSync(join(dir, name), { force: true });
+  for (const name of NOT_IN_GIT) rmSync(join(dir, name), { recursive: true, force: true });
+  rewrite(dir, replacements);
   await git(dir, home, ['remote', 'add', 'origin', remoteUrl]);
   const head = () => git(dir, home, ['rev-parse', 'HEAD']).then((s) => s.trim());
   const commitAndPushTo = async (remote: string, message: string) => {

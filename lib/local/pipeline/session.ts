@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,10 +9,12 @@ import { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { createAuditTable } from '../../adapters/aws/audit-table';
 import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { createStateTable } from '../../adapters/aws/state-dynamodb';
+import { ChartSource } from '../../adapters/charts';
 import { GitSources } from '../../adapters/git/sources';
 import { checkpointClusters } from '../../core/audit';
 import { type ClusterPolicy, reportOrphans, runSyncJob, type SyncJob } from '../../core/pipeline';
 import { Redactor } from '../../core/redact';
+import { startChartRepository } from '../charts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamoDbLocal } from '../dynamodb';
 import { type GitPush, startGitServer } from '../git-server';
 import { type Sandbox, startSandbox } from '../sandbox';
@@ -23,6 +25,8 @@ import { localSyncPorts } from './sync-ports';
 import { startWebhookServer } from './webhook-server';
 
 export const LOCAL_CLUSTER = 'local';
+/** The chart repository address examples/config-repo names: replaced by the served one when seeded. */
+export const EXAMPLE_CHART_REPOSITORY = 'http://charts.plumbline.invalid';
 const BRANCH = 'main';
 /**
  * The CRD of the example is cluster-scoped, so locally the policy allows cluster-scoped objects;
@@ -110,7 +114,18 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
     const gitServer = await startGitServer({ root, onPush: (push) => onPush?.(push) });
     stops.push(() => gitServer.stop());
     const gitRemote = `${gitServer.url}/config.git`;
-    const work = await seedRepository(options.exampleDir, root, temp, gitRemote);
+    // The example's remote chart comes from a chart repository served here, on a port chosen now:
+    // its address is written into plumbline.yaml and plumbline.lock as the repository is seeded.
+    const served = join(options.exampleDir, 'chart-repository');
+    const chartRepo = existsSync(served) ? await startChartRepository(served) : undefined;
+    if (chartRepo) stops.push(() => chartRepo.stop());
+    const work = await seedRepository(
+      options.exampleDir,
+      root,
+      temp,
+      gitRemote,
+      chartRepo ? { [EXAMPLE_CHART_REPOSITORY]: chartRepo.url } : {},
+    );
 
     const git = new GitSources(
       [{ url: gitRemote, branch: BRANCH, provider: 'github' }],
@@ -140,6 +155,9 @@ export async function startLocal(options: LocalOptions): Promise<LocalSession> {
         last.detail = detail;
       },
       warn: (message, attributes) => options.log(`warning: ${message} ${JSON.stringify(attributes)}`),
+      ...(chartRepo
+        ? { charts: new ChartSource({ allowList: [chartRepo.url], cacheDir: join(temp, 'charts') }) }
+        : {}),
     });
     const redactor = new Redactor();
     const queue = new LocalFifo(async (job) => {

@@ -3,6 +3,7 @@ import * as k8s from '@kubernetes/client-node';
 import type { DynamoDbAuditStore } from '../../adapters/aws/audit-dynamodb';
 import { DynamoDbPipelineState } from '../../adapters/aws/pipeline-state';
 import { DynamoDbInventoryStore, DynamoDbSyncClaims } from '../../adapters/aws/state-dynamodb';
+import type { ChartSource } from '../../adapters/charts';
 import type { GitSources } from '../../adapters/git/sources';
 import { KubeHttp, KubernetesCluster } from '../../adapters/kubernetes';
 import { rendererFor } from '../../adapters/renderers';
@@ -23,6 +24,8 @@ export interface LocalPortsOptions {
   readonly publish: (detail: Record<string, unknown>) => void;
   /** What the Lambda logs as a warning (the API server's warnings, a commit status not set). */
   readonly warn?: (message: string, attributes: Record<string, unknown>) => void;
+  /** Remote charts (the session's local chart repository on the allow-list). */
+  readonly charts?: ChartSource;
 }
 
 /** The sync Lambda's ports (functions/sync.ts) on local parts, as test/functions/sync-pipeline.test.ts wires them. */
@@ -31,7 +34,7 @@ export async function localSyncPorts(o: LocalPortsOptions): Promise<SyncJobPorts
   return {
     claims: new DynamoDbSyncClaims(table),
     repo: await o.git.reader(o.repo),
-    renderer: (config) => rendererFor(config),
+    renderer: (config) => rendererFor(config, o.charts ? { charts: o.charts } : {}),
     render: (renderer, repoRoot, appPath, limits) => renderer.render({ repoRoot, appPath, limits }),
     connect: async () => {
       const kc = new k8s.KubeConfig();
