@@ -31,29 +31,12 @@ export function loadSignatureTrusts(repositories: readonly RepositoryProps[], ro
     const files = repo.verifySignatures;
     if (!files) return;
     const read = (kind: 'openpgp' | 'ssh') =>
-      (files[kind] ?? []).map((file, j) => {
-        const field = `repositories[${i}].verifySignatures.${kind}[${j}]`;
-        const near = relative(process.cwd(), file);
-        const shown = near !== '' && !near.startsWith('..') ? near : file;
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (err: unknown) {
-          const code = (err as { code?: unknown } | null)?.code;
-          throw new SignatureTrustError(`${field}: cannot read ${shown}: ${String(code ?? err)}`, {
-            cause: err,
-          });
-        }
-        try {
+      (files[kind] ?? []).map((file, j) =>
+        readKeyFile(`repositories[${i}].verifySignatures.${kind}[${j}]`, file, (text, shown) => {
           if (kind === 'ssh') checkAllowedSigners(text, shown);
           else checkOpenPgpKeys(text, shown, root);
-        } catch (err: unknown) {
-          throw new SignatureTrustError(`${field}: ${err instanceof Error ? err.message : String(err)}`, {
-            cause: err,
-          });
-        }
-        return text;
-      });
+        }),
+      );
     const openpgp = read('openpgp');
     const ssh = read('ssh');
     trusts[repo.url] = {
@@ -68,6 +51,34 @@ export function loadSignatureTrusts(repositories: readonly RepositoryProps[], ro
     );
   }
   return trusts;
+}
+
+/**
+ * A key file's text, read and checked at synth time; a failure is one SignatureTrustError line naming
+ * the config field and the file (relative to the working directory when inside it).
+ */
+export function readKeyFile(
+  field: string,
+  file: string,
+  check: (text: string, shown: string) => void,
+): string {
+  const near = relative(process.cwd(), file);
+  const shown = near !== '' && !near.startsWith('..') ? near : file;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err: unknown) {
+    const code = (err as { code?: unknown } | null)?.code;
+    throw new SignatureTrustError(`${field}: cannot read ${shown}: ${String(code ?? err)}`, { cause: err });
+  }
+  try {
+    check(text, shown);
+  } catch (err: unknown) {
+    throw new SignatureTrustError(`${field}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+  return text;
 }
 
 function checkAllowedSigners(text: string, source: string): void {

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LayerVersion } from 'aws-cdk-lib/aws-lambda';
+import { CHART_KEYRING_DEFINE } from '../../functions/shared/chart-keyring';
 import { SIGNATURE_TRUST_DEFINE } from '../../functions/shared/signature-trust';
 import { PlumblineConfigError, type PlumblineProps, parsePlumblineConfig } from '../../infra/config';
 import { PlumblineStack } from '../../infra/plumbline-stack';
@@ -88,9 +89,12 @@ describe('verifySignatures', () => {
     expect(json).not.toContain('PGP PUBLIC KEY');
   });
 
-  it('always defines the trust, empty without a policy, so the environment can never supply one', () => {
+  it('always defines the trust and the chart keyring, empty without a policy, so the environment can never supply one', () => {
     const { stack } = synth();
-    expect(stack.plumbline.sync.define).toEqual({ [SIGNATURE_TRUST_DEFINE]: JSON.stringify('{}') });
+    expect(stack.plumbline.sync.define).toEqual({
+      [SIGNATURE_TRUST_DEFINE]: JSON.stringify('{}'),
+      [CHART_KEYRING_DEFINE]: JSON.stringify(''),
+    });
   });
 
   it.each([
