@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { resolveLayerBinary } from '../lib/adapters/binaries';
+import { freePort } from '../lib/local/free-port';
 import { useDynamoDbLocal } from './helpers/dynamodb';
 import { tempDir } from './helpers/git';
 import {
@@ -319,17 +319,6 @@ function background(run: string, text: string, options: Options = {}): Backgroun
   command(text, run);
   const { argv, env } = argvOf(text, options.subst ?? {}, options.extra ?? []);
   return startProcess(argv, { cwd: mirror, env: childEnv({ ...options.env, ...env }) });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let benchRun: Promise<Ran> | undefined;

